@@ -1,0 +1,75 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
+/*
+ * Tuple space search over the active shapes: one masked hash probe per
+ * shape, first hit wins. Shapes are kept in order of specificity by user
+ * space, so the most specific rule is the one counted.
+ */
+#ifndef SLUICE_CLASSIFY_H
+#define SLUICE_CLASSIFY_H
+
+#include "maps.h"
+#include "parse.h"
+
+static __always_inline void sl_mask_key(struct sl_key *key,
+					const struct sl_key *flow,
+					const struct sl_shape *sh, __u32 idx)
+{
+	key->shape = idx;
+	key->proto = flow->proto & sh->proto_mask;
+	key->ether_type = flow->ether_type & sh->ether_type_mask;
+	key->sport = flow->sport & sh->sport_mask;
+	key->dport = flow->dport & sh->dport_mask;
+	key->src[0] = flow->src[0] & sh->src_mask[0];
+	key->src[1] = flow->src[1] & sh->src_mask[1];
+	key->src[2] = flow->src[2] & sh->src_mask[2];
+	key->src[3] = flow->src[3] & sh->src_mask[3];
+	key->dst[0] = flow->dst[0] & sh->dst_mask[0];
+	key->dst[1] = flow->dst[1] & sh->dst_mask[1];
+	key->dst[2] = flow->dst[2] & sh->dst_mask[2];
+	key->dst[3] = flow->dst[3] & sh->dst_mask[3];
+}
+
+/* Returns the matching rule, or NULL. */
+static __always_inline struct sl_rule_val *sl_classify(const struct sl_pkt *pkt)
+{
+	struct sl_config *cfg;
+	struct sl_key key;
+	__u32 zero = 0, hi, i;
+
+	cfg = bpf_map_lookup_elem(&sl_config, &zero);
+	if (!cfg)
+		return NULL;
+	hi = cfg->shapes_hi;
+
+	for (i = 0; i < SL_MAX_SHAPES; i++) {
+		struct sl_rule_val *val;
+		struct sl_shape *sh;
+
+		if (i >= hi)
+			break;
+		sh = bpf_map_lookup_elem(&sl_shapes, &i);
+		if (!sh || !sh->active)
+			continue;
+		if (sh->family != SL_FAMILY_ANY && sh->family != pkt->family)
+			continue;
+		if (sh->needs_ports && !pkt->has_ports)
+			continue;
+		sl_mask_key(&key, &pkt->flow, sh, i);
+		val = bpf_map_lookup_elem(&sl_rules, &key);
+		if (val)
+			return val;
+	}
+	return NULL;
+}
+
+static __always_inline void sl_count(__u32 slot, __u64 bytes)
+{
+	struct sl_counter *c = bpf_map_lookup_elem(&sl_counters, &slot);
+
+	if (c) {
+		c->packets++;
+		c->bytes += bytes;
+	}
+}
+
+#endif

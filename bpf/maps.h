@@ -1,0 +1,45 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
+/*
+ * Maps of one sluice program instance. Every attach point (namespace,
+ * interface, hook) loads its own instance, so rules never leak between them.
+ */
+#ifndef SLUICE_MAPS_H
+#define SLUICE_MAPS_H
+
+#include <linux/bpf.h>
+#include <bpf/bpf_helpers.h>
+
+#include "sluice_abi.h"
+
+/* Masked packet fields -> rule; one entry per (rule, port block). */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__uint(max_entries, SL_DEFAULT_KEYS);
+	__type(key, struct sl_key);
+	__type(value, struct sl_rule_val);
+} sl_rules SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, SL_MAX_SHAPES);
+	__type(key, __u32);
+	__type(value, struct sl_shape);
+} sl_shapes SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct sl_config);
+} sl_config SEC(".maps");
+
+/* Per-rule counters, indexed by the rule's slot. */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, SL_DEFAULT_RULE_SLOTS);
+	__type(key, __u32);
+	__type(value, struct sl_counter);
+} sl_counters SEC(".maps");
+
+#endif

@@ -1,0 +1,456 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+
+#include "hook_internal.h"
+#include "keyset.h"
+#include "netns.h"
+#include "sl_log.h"
+
+static const char *const hook_names[] = {
+	[SL_HOOK_XDP] = "xdp",
+	[SL_HOOK_TC_INGRESS] = "tc-ingress",
+	[SL_HOOK_TC_EGRESS] = "tc-egress",
+};
+
+const char *sl_hook_name(enum sl_hook_kind kind)
+{
+	return hook_names[kind];
+}
+
+int sl_hook_parse(const char *text, enum sl_hook_kind *kind)
+{
+	for (int i = 0; i < 3; i++) {
+		if (!strcmp(text, hook_names[i])) {
+			*kind = (enum sl_hook_kind)i;
+			return 0;
+		}
+	}
+	return -EINVAL;
+}
+
+int sl_skel_prepare(struct sl_dp_hook *h, struct sl_err *err)
+{
+	struct sluice_bpf *s = h->skel;
+	int rc;
+
+	rc = bpf_map__set_max_entries(s->maps.sl_counters, h->nslots);
+	if (!rc)
+		rc = bpf_map__set_max_entries(s->maps.sl_rules, h->nslots * 4);
+	if (!rc)
+		rc = bpf_program__set_autoload(h->kind == SL_HOOK_XDP ? s->progs.sluice_tc
+								 : s->progs.sluice_xdp,
+					       false);
+	if (rc)
+		return sl_err_set(err, -rc, "cannot prepare BPF object: %s", strerror(-rc));
+	return 0;
+}
+
+static void hook_free(struct sl_dp_hook *h)
+{
+	if (h->xdp)
+		xdp_program__close(h->xdp);
+	sluice_bpf__destroy(h->skel);
+	sl_keyindex_free(h->keys);
+	free(h->slot_match);
+	free(h->slot_used);
+	free(h->free_slots);
+	if (h->netns_fd >= 0)
+		close(h->netns_fd);
+	free(h);
+}
+
+static struct sl_dp_hook *hook_alloc(enum sl_hook_kind kind, const struct sl_dp_opts *opts)
+{
+	struct sl_dp_hook *h = calloc(1, sizeof(*h));
+
+	if (!h)
+		return NULL;
+	h->kind = kind;
+	h->netns_fd = -1;
+	h->nslots = opts && opts->rule_slots ? opts->rule_slots : SL_DEFAULT_RULE_SLOTS;
+	h->ncpus = libbpf_num_possible_cpus();
+	h->keys = sl_keyindex_new();
+	h->slot_match = calloc(h->nslots, sizeof(*h->slot_match));
+	h->slot_used = calloc(h->nslots, sizeof(*h->slot_used));
+	h->free_slots = calloc(h->nslots, sizeof(*h->free_slots));
+	if (h->ncpus <= 0 || !h->keys || !h->slot_match || !h->slot_used || !h->free_slots) {
+		hook_free(h);
+		return NULL;
+	}
+	return h;
+}
+
+int sl_dp_hook_open_detached(enum sl_hook_kind kind, const struct sl_dp_opts *opts,
+			     struct sl_dp_hook **out, struct sl_err *err)
+{
+	struct sl_dp_hook *h = hook_alloc(kind, opts);
+	int rc;
+
+	if (!h)
+		return sl_err_set(err, ENOMEM, "out of memory");
+	h->skel = sluice_bpf__open();
+	if (!h->skel) {
+		rc = sl_err_set(err, errno, "cannot open BPF object: %s", strerror(errno));
+		goto fail;
+	}
+	rc = sl_skel_prepare(h, err);
+	if (rc)
+		goto fail;
+	rc = sluice_bpf__load(h->skel);
+	if (rc) {
+		rc = sl_err_set(err, -rc, "cannot load BPF programs: %s", strerror(-rc));
+		goto fail;
+	}
+	*out = h;
+	return 0;
+fail:
+	hook_free(h);
+	return rc;
+}
+
+int sl_dp_hook_prog_fd(const struct sl_dp_hook *h)
+{
+	return bpf_program__fd(h->kind == SL_HOOK_XDP ? h->skel->progs.sluice_xdp
+						      : h->skel->progs.sluice_tc);
+}
+
+int sl_dp_hook_open(const char *ifname, int netns_fd, enum sl_hook_kind kind,
+		    const struct sl_dp_opts *opts, struct sl_dp_hook **out, struct sl_err *err)
+{
+	struct sl_dp_hook *h;
+	int saved, rc;
+
+	if (strlen(ifname) >= IF_NAMESIZE)
+		return sl_err_set(err, EINVAL, "interface name '%s' is too long", ifname);
+	h = hook_alloc(kind, opts);
+	if (!h)
+		return sl_err_set(err, ENOMEM, "out of memory");
+	snprintf(h->ifname, sizeof(h->ifname), "%s", ifname);
+	if (netns_fd >= 0) {
+		h->netns_fd = fcntl(netns_fd, F_DUPFD_CLOEXEC, 0);
+		if (h->netns_fd < 0) {
+			rc = sl_err_set(err, errno, "dup: %s", strerror(errno));
+			hook_free(h);
+			return rc;
+		}
+	}
+
+	rc = sl_netns_enter(h->netns_fd, &saved, err);
+	if (rc) {
+		hook_free(h);
+		return rc;
+	}
+	h->ifindex = (int)if_nametoindex(ifname);
+	if (!h->ifindex) {
+		rc = sl_err_set(err, ENODEV, "no interface '%s'%s", ifname,
+				netns_fd >= 0 ? " in that network namespace" : "");
+		goto out;
+	}
+	h->skel = sluice_bpf__open();
+	if (!h->skel) {
+		rc = sl_err_set(err, errno, "cannot open BPF object: %s", strerror(errno));
+		goto out;
+	}
+	rc = sl_skel_prepare(h, err);
+	if (rc)
+		goto out;
+	rc = kind == SL_HOOK_XDP ? sl_attach_xdp(h, err) : sl_attach_tc(h, err);
+out:
+	sl_netns_leave(saved);
+	if (rc) {
+		hook_free(h);
+		return rc;
+	}
+	sl_log(SL_LOG_INFO, "attached %s on %s (ifindex %d, prog id %u%s%s)", sl_hook_name(kind),
+	       ifname, h->ifindex, h->prog_id, kind == SL_HOOK_XDP ? ", mode " : "",
+	       sl_dp_hook_xdp_mode(h));
+	*out = h;
+	return 0;
+}
+
+void sl_dp_hook_close(struct sl_dp_hook *h)
+{
+	struct sl_err err = { 0 };
+	int saved;
+
+	if (!h)
+		return;
+	if (!h->ifindex) { /* opened detached: nothing attached */
+		hook_free(h);
+		return;
+	}
+	if (sl_netns_enter(h->netns_fd, &saved, &err) == 0) {
+		if (h->kind == SL_HOOK_XDP)
+			sl_detach_xdp(h);
+		else
+			sl_detach_tc(h);
+		sl_netns_leave(saved);
+		sl_log(SL_LOG_INFO, "detached %s from %s", sl_hook_name(h->kind), h->ifname);
+	} else {
+		sl_log(SL_LOG_WARN, "%s: %s; its programs go with it", h->ifname, err.msg);
+	}
+	hook_free(h);
+}
+
+/* Finds the slot of an equal shape, or a free one; -1 when all are taken. */
+static int shape_index(struct sl_dp_hook *h, const struct sl_shape *want, const bool *pending)
+{
+	int free_idx = -1;
+
+	for (int i = 0; i < SL_MAX_SHAPES; i++) {
+		bool used = h->shape_refs[i] || pending[i];
+
+		if (used && sl_shape_equal(&h->shapes[i], want))
+			return i;
+		if (!used && free_idx < 0)
+			free_idx = i;
+	}
+	return free_idx;
+}
+
+static int write_config(struct sl_dp_hook *h)
+{
+	struct sl_config cfg = { .shapes_hi = 0 };
+	uint32_t zero = 0;
+
+	for (uint32_t i = 0; i < SL_MAX_SHAPES; i++)
+		if (h->shape_refs[i])
+			cfg.shapes_hi = i + 1;
+	h->shapes_hi = cfg.shapes_hi;
+	return bpf_map_update_elem(bpf_map__fd(h->skel->maps.sl_config), &zero, &cfg, 0);
+}
+
+static int write_shape(struct sl_dp_hook *h, uint32_t idx, bool active)
+{
+	struct sl_shape sh = h->shapes[idx];
+
+	sh.active = active;
+	return bpf_map_update_elem(bpf_map__fd(h->skel->maps.sl_shapes), &idx, &sh, 0);
+}
+
+static int zero_counters(struct sl_dp_hook *h, uint32_t slot)
+{
+	struct sl_counter *zeros = calloc((size_t)h->ncpus, sizeof(*zeros));
+	int rc;
+
+	if (!zeros)
+		return -ENOMEM;
+	rc = bpf_map_update_elem(bpf_map__fd(h->skel->maps.sl_counters), &slot, zeros, 0);
+	free(zeros);
+	return rc;
+}
+
+/* Removes entries[0..n) of slot from the index and the map. */
+static void remove_entries(struct sl_dp_hook *h, struct sl_entry *entries, int n, uint32_t slot)
+{
+	int rules_fd = bpf_map__fd(h->skel->maps.sl_rules);
+
+	for (int i = 0; i < n; i++) {
+		struct sl_key *k = &entries[i].key;
+		uint32_t next;
+		int was_first;
+
+		if (sl_keyindex_del(h->keys, k, slot, &was_first, &next))
+			continue;
+		if (was_first && next == UINT32_MAX) {
+			bpf_map_delete_elem(rules_fd, k);
+		} else if (was_first) {
+			struct sl_rule_val v = { .slot = next, .action = SL_ACTION_DROP };
+
+			bpf_map_update_elem(rules_fd, k, &v, BPF_EXIST);
+		}
+		h->shape_refs[k->shape]--;
+		if (!h->shape_refs[k->shape])
+			write_shape(h, k->shape, false);
+	}
+}
+
+int sl_dp_rule_add(struct sl_dp_hook *h, const struct sl_match *m, uint32_t *slot_out,
+		   struct sl_err *err)
+{
+	bool pending[SL_MAX_SHAPES] = { false };
+	int rules_fd = bpf_map__fd(h->skel->maps.sl_rules);
+	struct sl_entry *entries;
+	int n, i, rc;
+	uint32_t slot;
+
+	n = sl_keyset_expand(m, &entries, err);
+	if (n < 0)
+		return n;
+	if (h->nfree == 0 && h->next_slot >= h->nslots) {
+		free(entries);
+		return sl_err_set(err, ENOSPC, "%s %s holds %u rules, its maximum", h->ifname,
+				  sl_hook_name(h->kind), h->nslots);
+	}
+
+	/* Place every entry's shape before touching the kernel. */
+	for (i = 0; i < n; i++) {
+		int idx = shape_index(h, &entries[i].shape, pending);
+
+		if (idx < 0) {
+			free(entries);
+			return sl_err_set(err, ENOSPC,
+					  "%s %s already uses %d distinct rule shapes (field and prefix-length combinations), its maximum",
+					  h->ifname, sl_hook_name(h->kind), SL_MAX_SHAPES);
+		}
+		if (!h->shape_refs[idx] && !pending[idx]) {
+			h->shapes[idx] = entries[i].shape;
+			pending[idx] = true;
+		}
+		entries[i].key.shape = (uint8_t)idx;
+	}
+
+	/* Masks land while inactive, so a reader never sees a half-written active shape. */
+	for (i = 0; i < SL_MAX_SHAPES; i++) {
+		if (pending[i] && write_shape(h, (uint32_t)i, false)) {
+			free(entries);
+			return sl_err_set(err, errno, "cannot write rule shape: %s", strerror(errno));
+		}
+	}
+
+	slot = h->nfree ? h->free_slots[--h->nfree] : h->next_slot++;
+	rc = zero_counters(h, slot);
+	if (rc) {
+		rc = sl_err_set(err, -rc, "cannot reset counters: %s", strerror(-rc));
+		goto undo_slot;
+	}
+
+	for (i = 0; i < n; i++) {
+		struct sl_key *k = &entries[i].key;
+		struct sl_rule_val v = { .slot = slot, .action = SL_ACTION_DROP };
+		int first;
+
+		rc = sl_keyindex_add(h->keys, k, slot, &first);
+		if (rc) {
+			rc = sl_err_set(err, ENOMEM, "out of memory");
+			goto undo_entries;
+		}
+		h->shape_refs[k->shape]++;
+		if (!first)
+			continue;
+		/* A new shape stays inactive until its entries are all in place. */
+		rc = bpf_map_update_elem(rules_fd, k, &v, BPF_NOEXIST);
+		if (rc) {
+			rc = sl_err_set(err, rc == -E2BIG || rc == -ENOMEM ? ENOSPC : -rc,
+					"cannot insert classifier entry: %s", strerror(-rc));
+			i++;
+			goto undo_entries;
+		}
+	}
+	for (i = 0; i < SL_MAX_SHAPES; i++) {
+		if (pending[i] && write_shape(h, (uint32_t)i, true)) {
+			rc = sl_err_set(err, errno, "cannot activate rule shape: %s", strerror(errno));
+			goto undo_all;
+		}
+	}
+	rc = write_config(h);
+	if (rc) {
+		rc = sl_err_set(err, -rc, "cannot update classifier config: %s", strerror(-rc));
+		goto undo_all;
+	}
+	h->slot_match[slot] = *m;
+	h->slot_used[slot] = true;
+	h->nrules++;
+	*slot_out = slot;
+	free(entries);
+	return 0;
+
+undo_all:
+	i = n;
+undo_entries:
+	remove_entries(h, entries, i, slot);
+	write_config(h);
+undo_slot:
+	h->free_slots[h->nfree++] = slot;
+	free(entries);
+	return rc;
+}
+
+int sl_dp_rule_del(struct sl_dp_hook *h, uint32_t slot, struct sl_err *err)
+{
+	struct sl_entry *entries;
+	int n;
+
+	if (slot >= h->nslots || !h->slot_used[slot])
+		return sl_err_set(err, ENOENT, "no rule in slot %u", slot);
+	n = sl_keyset_expand(&h->slot_match[slot], &entries, err);
+	if (n < 0)
+		return n;
+	/* The expansion is deterministic; shapes are found again by equality. */
+	for (int i = 0; i < n; i++) {
+		for (int s = 0; s < SL_MAX_SHAPES; s++) {
+			if (h->shape_refs[s] && sl_shape_equal(&h->shapes[s], &entries[i].shape)) {
+				entries[i].key.shape = (uint8_t)s;
+				break;
+			}
+		}
+	}
+	remove_entries(h, entries, n, slot);
+	write_config(h);
+	free(entries);
+	h->slot_used[slot] = false;
+	h->free_slots[h->nfree++] = slot;
+	h->nrules--;
+	return 0;
+}
+
+int sl_dp_rule_counters(struct sl_dp_hook *h, uint32_t slot, uint64_t *packets, uint64_t *bytes)
+{
+	struct sl_counter *vals;
+	int rc;
+
+	*packets = *bytes = 0;
+	if (slot >= h->nslots || !h->slot_used[slot])
+		return -ENOENT;
+	vals = calloc((size_t)h->ncpus, sizeof(*vals));
+	if (!vals)
+		return -ENOMEM;
+	rc = bpf_map_lookup_elem(bpf_map__fd(h->skel->maps.sl_counters), &slot, vals);
+	if (!rc) {
+		for (int c = 0; c < h->ncpus; c++) {
+			*packets += vals[c].packets;
+			*bytes += vals[c].bytes;
+		}
+	}
+	free(vals);
+	return rc;
+}
+
+uint32_t sl_dp_hook_rule_count(const struct sl_dp_hook *h)
+{
+	return h->nrules;
+}
+
+uint32_t sl_dp_hook_shape_count(const struct sl_dp_hook *h)
+{
+	uint32_t n = 0;
+
+	for (int i = 0; i < SL_MAX_SHAPES; i++)
+		n += h->shape_refs[i] != 0;
+	return n;
+}
+
+int sl_dp_hook_ifindex(const struct sl_dp_hook *h)
+{
+	return h->ifindex;
+}
+
+uint32_t sl_dp_hook_prog_id(const struct sl_dp_hook *h)
+{
+	return h->prog_id;
+}
+
+const char *sl_dp_hook_xdp_mode(const struct sl_dp_hook *h)
+{
+	if (h->kind != SL_HOOK_XDP)
+		return "";
+	return h->xdp_mode == XDP_MODE_NATIVE ? "native" : "skb";
+}

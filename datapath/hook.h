@@ -1,0 +1,60 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
+/*
+ * One attach point (namespace, interface, hook) with its own program
+ * instance and maps. The first rule opens it, the last rule's removal
+ * closes it, leaving the interface as it was.
+ */
+#ifndef SLUICE_HOOK_H
+#define SLUICE_HOOK_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "match.h"
+#include "sl_err.h"
+
+enum sl_hook_kind { SL_HOOK_XDP, SL_HOOK_TC_INGRESS, SL_HOOK_TC_EGRESS };
+
+/* tc filter identity sluice uses on clsact, so it never takes another tool's slot. */
+#define SL_TC_PRIORITY 0xc51c
+#define SL_TC_HANDLE 0x51ce
+
+struct sl_dp_hook;
+
+struct sl_dp_opts {
+	uint32_t rule_slots; /* rules this hook can hold; 0 = SL_DEFAULT_RULE_SLOTS */
+};
+
+const char *sl_hook_name(enum sl_hook_kind kind);
+int sl_hook_parse(const char *text, enum sl_hook_kind *kind);
+
+/* Loads the program and attaches it to ifname inside netns_fd (-1: own namespace). */
+int sl_dp_hook_open(const char *ifname, int netns_fd, enum sl_hook_kind kind,
+		    const struct sl_dp_opts *opts, struct sl_dp_hook **out, struct sl_err *err);
+/*
+ * Loads the program without attaching it anywhere: for BPF_PROG_TEST_RUN
+ * tests and benchmarks, which program rules the same way the daemon does.
+ */
+int sl_dp_hook_open_detached(enum sl_hook_kind kind, const struct sl_dp_opts *opts,
+			     struct sl_dp_hook **out, struct sl_err *err);
+/* File descriptor of the hook's loaded program. */
+int sl_dp_hook_prog_fd(const struct sl_dp_hook *h);
+
+/* Detaches and frees; tolerates an interface or namespace that is gone. */
+void sl_dp_hook_close(struct sl_dp_hook *h);
+
+/* Installs a rule; *slot identifies it in this hook. Changes nothing on failure. */
+int sl_dp_rule_add(struct sl_dp_hook *h, const struct sl_match *m, uint32_t *slot,
+		   struct sl_err *err);
+int sl_dp_rule_del(struct sl_dp_hook *h, uint32_t slot, struct sl_err *err);
+int sl_dp_rule_counters(struct sl_dp_hook *h, uint32_t slot, uint64_t *packets,
+			uint64_t *bytes);
+
+uint32_t sl_dp_hook_rule_count(const struct sl_dp_hook *h);
+uint32_t sl_dp_hook_shape_count(const struct sl_dp_hook *h);
+int sl_dp_hook_ifindex(const struct sl_dp_hook *h);
+uint32_t sl_dp_hook_prog_id(const struct sl_dp_hook *h);
+/* "native", "skb" or "" for tc hooks. */
+const char *sl_dp_hook_xdp_mode(const struct sl_dp_hook *h);
+
+#endif

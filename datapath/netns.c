@@ -1,0 +1,108 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <sched.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <linux/nsfs.h>
+
+#include "netns.h"
+#include "sl_log.h"
+
+int sl_netns_open(const char *spec, int *fd, struct sl_err *err)
+{
+	char path[PATH_MAX];
+	int nsfd, type;
+
+	*fd = -1;
+	if (!spec || !spec[0])
+		return 0;
+	if (!strncmp(spec, "pid:", 4)) {
+		char *end;
+		long pid;
+
+		errno = 0;
+		pid = strtol(spec + 4, &end, 10);
+		if (errno || *end || end == spec + 4 || pid <= 0 || pid > INT_MAX)
+			return sl_err_set(err, EINVAL, "'%s': expected pid:PID with a process id", spec);
+		snprintf(path, sizeof(path), "/proc/%ld/ns/net", pid);
+	} else if (spec[0] == '/') {
+		if (strlen(spec) >= sizeof(path))
+			return sl_err_set(err, EINVAL, "namespace path too long");
+		snprintf(path, sizeof(path), "%s", spec);
+	} else {
+		if (strchr(spec, '/') || !strcmp(spec, ".") || !strcmp(spec, "..") ||
+		    strlen(spec) > NAME_MAX)
+			return sl_err_set(err, EINVAL, "'%s' is not a valid namespace name", spec);
+		snprintf(path, sizeof(path), "/run/netns/%s", spec);
+	}
+
+	nsfd = open(path, O_RDONLY | O_CLOEXEC);
+	if (nsfd < 0)
+		return sl_err_set(err, errno == ENOENT || errno == ESRCH ? ENOENT : errno,
+				  "network namespace '%s' (%s): %s", spec, path, strerror(errno));
+	type = ioctl(nsfd, NS_GET_NSTYPE);
+	if (type != CLONE_NEWNET) {
+		close(nsfd);
+		return sl_err_set(err, EINVAL, "'%s' (%s) is not a network namespace", spec, path);
+	}
+	*fd = nsfd;
+	return 0;
+}
+
+int sl_netns_ino(int fd, uint64_t *ino)
+{
+	struct stat st;
+
+	if (fstat(fd, &st))
+		return -errno;
+	*ino = (uint64_t)st.st_ino;
+	return 0;
+}
+
+int sl_netns_self_ino(uint64_t *ino)
+{
+	struct stat st;
+
+	if (stat("/proc/self/ns/net", &st))
+		return -errno;
+	*ino = (uint64_t)st.st_ino;
+	return 0;
+}
+
+int sl_netns_enter(int fd, int *saved, struct sl_err *err)
+{
+	*saved = -1;
+	if (fd < 0)
+		return 0;
+	*saved = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
+	if (*saved < 0)
+		return sl_err_set(err, errno, "cannot open own network namespace: %s",
+				  strerror(errno));
+	if (setns(fd, CLONE_NEWNET)) {
+		int e = errno;
+
+		close(*saved);
+		*saved = -1;
+		return sl_err_set(err, e, "cannot enter network namespace: %s", strerror(e));
+	}
+	return 0;
+}
+
+void sl_netns_leave(int saved)
+{
+	if (saved < 0)
+		return;
+	/* Failing to return would leave every later operation in the wrong namespace. */
+	if (setns(saved, CLONE_NEWNET)) {
+		sl_log(SL_LOG_ERROR, "cannot return to own network namespace: %s", strerror(errno));
+		abort();
+	}
+	close(saved);
+}
