@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
 /*
  * Tuple space search over the active shapes: one masked hash probe per
- * shape, first hit wins. Shapes are kept in order of specificity by user
- * space, so the most specific rule is the one counted.
+ * shape, first hit wins. Shapes sit in the slot order user space gave them,
+ * so when rules of several shapes match, which one is counted is not
+ * specified (every match drops).
  */
 #ifndef SLUICE_CLASSIFY_H
 #define SLUICE_CLASSIFY_H
@@ -29,16 +30,22 @@ static __always_inline void sl_mask_key(struct sl_key *key,
 	key->dst[3] = flow->dst[3] & sh->dst_mask[3];
 }
 
-/* Returns the matching rule, or NULL. */
-static __always_inline struct sl_rule_val *sl_classify(const struct sl_pkt *pkt)
+/*
+ * Returns the matching rule's slot, or -1. A global function: the verifier
+ * checks it once on its own instead of once per parser path, which keeps
+ * the programs far below the verifier's instruction budget.
+ */
+__attribute__((noinline)) int sl_classify(const struct sl_pkt *pkt)
 {
 	struct sl_config *cfg;
 	struct sl_key key;
 	__u32 zero = 0, hi, i;
 
+	if (!pkt)
+		return -1;
 	cfg = bpf_map_lookup_elem(&sl_config, &zero);
 	if (!cfg)
-		return NULL;
+		return -1;
 	hi = cfg->shapes_hi;
 
 	for (i = 0; i < SL_MAX_SHAPES; i++) {
@@ -54,12 +61,14 @@ static __always_inline struct sl_rule_val *sl_classify(const struct sl_pkt *pkt)
 			continue;
 		if (sh->needs_ports && !pkt->has_ports)
 			continue;
+		if (sh->proto_mask && pkt->l4_unknown)
+			continue;
 		sl_mask_key(&key, &pkt->flow, sh, i);
 		val = bpf_map_lookup_elem(&sl_rules, &key);
 		if (val)
-			return val;
+			return (int)(val->slot & 0x7fffffff);
 	}
-	return NULL;
+	return -1;
 }
 
 static __always_inline void sl_count(__u32 slot, __u64 bytes)

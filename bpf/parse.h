@@ -17,7 +17,7 @@
 #include "sluice_abi.h"
 
 #define SL_MAX_VLAN_DEPTH 2
-#define SL_MAX_IPV6_EXT 6
+#define SL_MAX_IPV6_EXT 6 /* RFC 8200 order without ESP: HBH, DST, RH, FH, AH, DST */
 
 #ifndef ETH_P_8021AD
 #define ETH_P_8021AD 0x88A8
@@ -58,7 +58,7 @@ struct sl_pkt {
 	__u16 l3_off;        /* offset of the IP header from data */
 	__u16 l4_off;        /* offset of the L4 header from data */
 	__u8 is_fragment;    /* any fragment, first or not */
-	__u8 pad;
+	__u8 l4_unknown;     /* the transport header is out of reach (too many IPv6 extensions) */
 };
 
 static __always_inline int sl_proto_has_ports(__u8 proto)
@@ -128,8 +128,9 @@ static __always_inline int sl_parse_ipv6(void *data, void *data_end,
 	nexthdr = ip6h->nexthdr;
 	off = pkt->l3_off + sizeof(*ip6h);
 
+	/* One pass per extension header, plus one to look at what follows the last. */
 #pragma unroll
-	for (i = 0; i < SL_MAX_IPV6_EXT; i++) {
+	for (i = 0; i <= SL_MAX_IPV6_EXT; i++) {
 		struct sl_ipv6_opt_hdr *opt;
 		struct sl_ipv6_frag_hdr *frag;
 
@@ -165,11 +166,20 @@ static __always_inline int sl_parse_ipv6(void *data, void *data_end,
 			goto done;
 		}
 		/* Bounds the offset for the verifier; no real header chain is this long. */
-		if (off > 1024)
-			return SL_PARSE_TRUNCATED;
+		if (off > 1024) {
+			if (data + off > data_end)
+				return SL_PARSE_TRUNCATED; /* a length pointing past the frame */
+			goto unknown_l4;
+		}
 	}
-	/* Still inside extension headers after the limit: treat as unparseable. */
-	return SL_PARSE_TRUNCATED;
+unknown_l4:
+	/*
+	 * Past the walk limit the addresses are still known, so address rules
+	 * apply; protocol and port rules cannot, and do not match.
+	 */
+	pkt->l4_unknown = 1;
+	pkt->flow.proto = 0;
+	return SL_PARSE_OK;
 done:
 	pkt->flow.proto = nexthdr;
 	pkt->l4_off = off;

@@ -26,14 +26,14 @@ int sluice_xdp(struct xdp_md *ctx)
 	void *data = (void *)(long)ctx->data;
 	void *data_end = (void *)(long)ctx->data_end;
 	struct sl_pkt pkt = {};
-	struct sl_rule_val *rule;
+	int slot;
 
 	if (sl_parse(data, data_end, &pkt) != SL_PARSE_OK)
 		return XDP_PASS;
-	rule = sl_classify(&pkt);
-	if (!rule)
+	slot = sl_classify(&pkt);
+	if (slot < 0)
 		return XDP_PASS;
-	sl_count(rule->slot, data_end - data);
+	sl_count((__u32)slot, data_end - data);
 	return XDP_DROP;
 }
 
@@ -44,8 +44,8 @@ SEC("tc")
 int sluice_tc(struct __sk_buff *skb)
 {
 	struct sl_pkt pkt = {};
-	struct sl_rule_val *rule;
 	void *data, *data_end;
+	int slot;
 
 	if (skb->data_end - skb->data < SL_TC_PULL_LEN && skb->len > skb->data_end - skb->data)
 		bpf_skb_pull_data(skb, skb->len < SL_TC_PULL_LEN ? skb->len : SL_TC_PULL_LEN);
@@ -55,10 +55,10 @@ int sluice_tc(struct __sk_buff *skb)
 	/* TC_ACT_UNSPEC lets filters of other tools at later priorities run. */
 	if (sl_parse(data, data_end, &pkt) != SL_PARSE_OK)
 		return TC_ACT_UNSPEC;
-	rule = sl_classify(&pkt);
-	if (!rule)
+	slot = sl_classify(&pkt);
+	if (slot < 0)
 		return TC_ACT_UNSPEC;
-	sl_count(rule->slot, skb->len);
+	sl_count((__u32)slot, skb->len);
 	return TC_ACT_SHOT;
 }
 

@@ -42,7 +42,7 @@ struct sl_shape {
 	__u8 proto_mask;
 	__u8 family;      /* SL_FAMILY_* */
 	__u8 active;      /* written last: 1 once all entries of the shape exist */
-	__u8 needs_ports; /* set when a port mask is non-zero */
+	__u8 needs_ports; /* the rule names ports: non-first fragments never match */
 	__u8 pad[2];
 };
 

@@ -13,6 +13,7 @@
 #include <bpf/libbpf.h>
 
 #include "hook_internal.h"
+#include "inspect.h"
 #include "netns.h"
 #include "sl_log.h"
 #include "tc_query.h"
@@ -79,22 +80,6 @@ static enum bpf_tc_attach_point attach_point(const struct sl_dp_hook *h)
 	return h->kind == SL_HOOK_TC_INGRESS ? BPF_TC_INGRESS : BPF_TC_EGRESS;
 }
 
-static int prog_name(uint32_t id, char *name, size_t len)
-{
-	struct bpf_prog_info info = { 0 };
-	uint32_t info_len = sizeof(info);
-	int fd = bpf_prog_get_fd_by_id(id), rc;
-
-	if (fd < 0)
-		return -errno;
-	rc = bpf_obj_get_info_by_fd(fd, &info, &info_len);
-	close(fd);
-	if (rc)
-		return rc;
-	snprintf(name, len, "%s", info.name);
-	return 0;
-}
-
 int sl_attach_tc(struct sl_dp_hook *h, struct sl_err *err)
 {
 	LIBBPF_OPTS(bpf_tc_hook, hook, .ifindex = h->ifindex, .attach_point = attach_point(h));
@@ -115,7 +100,7 @@ int sl_attach_tc(struct sl_dp_hook *h, struct sl_err *err)
 	if (bpf_tc_query(&hook, &query) == 0) {
 		char name[BPF_OBJ_NAME_LEN] = "?";
 
-		prog_name(query.prog_id, name, sizeof(name));
+		sl_prog_name_by_id(query.prog_id, name, sizeof(name));
 		if (strcmp(name, "sluice_tc")) {
 			rc = sl_err_set(err, EBUSY,
 					"%s %s: priority 0x%x handle 0x%x is taken by program '%s' (id %u), not sluice's",

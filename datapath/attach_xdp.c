@@ -41,6 +41,19 @@ out:
 	xdp_multiprog__close(mp);
 }
 
+static void log_dispatcher_use(const struct sl_dp_hook *h)
+{
+	struct xdp_multiprog *mp = xdp_multiprog__get_from_ifindex(h->ifindex);
+
+	if (!mp || libxdp_get_error(mp))
+		return;
+	if (xdp_multiprog__is_legacy(mp))
+		sl_log(SL_LOG_INFO,
+		       "%s: libxdp's dispatcher is unavailable (this kernel refuses freplace programs); sluice's XDP program runs alone on it",
+		       h->ifname);
+	xdp_multiprog__close(mp);
+}
+
 static int try_attach(struct sl_dp_hook *h, enum xdp_attach_mode mode)
 {
 	struct xdp_program *prog;
@@ -50,7 +63,10 @@ static int try_attach(struct sl_dp_hook *h, enum xdp_attach_mode mode)
 	rc = (int)libxdp_get_error(prog);
 	if (rc)
 		return rc;
+	/* libxdp probes its dispatcher and falls back on its own; we report the outcome. */
+	sl_log_quiet_libs(true);
 	rc = xdp_program__attach(prog, h->ifindex, mode, 0);
+	sl_log_quiet_libs(false);
 	if (rc) {
 		xdp_program__close(prog);
 		return rc;
@@ -86,6 +102,7 @@ int sl_attach_xdp(struct sl_dp_hook *h, struct sl_err *err)
 				  h->ifname);
 	if (rc)
 		return sl_err_set(err, -rc, "cannot attach XDP to %s: %s", h->ifname, strerror(-rc));
+	log_dispatcher_use(h);
 	return 0;
 }
 

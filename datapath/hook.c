@@ -287,8 +287,8 @@ int sl_dp_rule_add(struct sl_dp_hook *h, const struct sl_match *m, uint32_t *slo
 		return n;
 	if (h->nfree == 0 && h->next_slot >= h->nslots) {
 		free(entries);
-		return sl_err_set(err, ENOSPC, "%s %s holds %u rules, its maximum", h->ifname,
-				  sl_hook_name(h->kind), h->nslots);
+		return sl_err_set(err, ENOSPC, "%s%s%s holds %u rules, its maximum", h->ifname,
+				  h->ifname[0] ? " " : "", sl_hook_name(h->kind), h->nslots);
 	}
 
 	/* Place every entry's shape before touching the kernel. */
@@ -298,8 +298,9 @@ int sl_dp_rule_add(struct sl_dp_hook *h, const struct sl_match *m, uint32_t *slo
 		if (idx < 0) {
 			free(entries);
 			return sl_err_set(err, ENOSPC,
-					  "%s %s already uses %d distinct rule shapes (field and prefix-length combinations), its maximum",
-					  h->ifname, sl_hook_name(h->kind), SL_MAX_SHAPES);
+					  "%s%s%s already uses %d distinct rule shapes (field and prefix-length combinations), its maximum",
+					  h->ifname, h->ifname[0] ? " " : "", sl_hook_name(h->kind),
+					  SL_MAX_SHAPES);
 		}
 		if (!h->shape_refs[idx] && !pending[idx]) {
 			h->shapes[idx] = entries[i].shape;

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 #include <arpa/inet.h>
+#include <ctype.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -141,8 +142,12 @@ int sl_parse_ether_type(const char *text, uint16_t *out, struct sl_err *err)
 			return 0;
 		}
 	}
-	if (strncasecmp(text, "0x", 2) || !text[2])
+	if (strncasecmp(text, "0x", 2) || !text[2] || strlen(text) > 6)
 		goto bad;
+	/* strtoul alone would take spaces, a sign or a second 0x. */
+	for (const char *p = text + 2; *p; p++)
+		if (!isxdigit((unsigned char)*p))
+			goto bad;
 	errno = 0;
 	num = strtoul(text + 2, &end, 16);
 	if (errno || *end || num > 0xffff || num < 0x0600)

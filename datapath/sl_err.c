@@ -2,6 +2,7 @@
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <string.h>
 
 #include "sl_err.h"
 
@@ -16,8 +17,27 @@ int sl_err_set(struct sl_err *err, int code, const char *fmt, ...)
 		va_start(ap, fmt);
 		vsnprintf(err->msg, sizeof(err->msg), fmt, ap);
 		va_end(ap);
+		sl_utf8_trim(err->msg);
 	}
 	return -code;
+}
+
+void sl_utf8_trim(char *text)
+{
+	size_t len = strlen(text), start = len, need;
+	unsigned char lead;
+
+	/* Walk back over continuation bytes to the sequence's lead byte. */
+	while (start > 0 && len - start < 4 && ((unsigned char)text[start - 1] & 0xc0) == 0x80)
+		start--;
+	if (start == 0)
+		return;
+	lead = (unsigned char)text[start - 1];
+	if (lead < 0xc0)
+		return; /* ASCII (or stray continuation bytes: not ours to judge) */
+	need = lead >= 0xf0 ? 4 : lead >= 0xe0 ? 3 : 2;
+	if (len - (start - 1) < need)
+		text[start - 1] = '\0';
 }
 
 const char *sl_errno_name(int code)

@@ -14,6 +14,9 @@ struct sl_err {
 int sl_err_set(struct sl_err *err, int code, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 
+/* Cuts a trailing incomplete UTF-8 sequence left by truncation, so JSON can carry the text. */
+void sl_utf8_trim(char *text);
+
 /* The symbolic name of an errno ("EINVAL"), or "EIO" for unknown ones. */
 const char *sl_errno_name(int code);
 

@@ -11,6 +11,7 @@
 #include "sl_log.h"
 
 static enum sl_log_level current_level = SL_LOG_INFO;
+static bool libs_quiet;
 static const char *const level_names[] = { "error", "warn", "info", "debug" };
 
 void sl_log_set_level(enum sl_log_level level)
@@ -60,6 +61,8 @@ static void vlog_trimmed(enum sl_log_level level, const char *fmt, va_list ap)
 	char line[512];
 	size_t n;
 
+	if (libs_quiet)
+		level = SL_LOG_DEBUG;
 	if (level > current_level)
 		return;
 	vsnprintf(line, sizeof(line), fmt, ap);
@@ -69,7 +72,15 @@ static void vlog_trimmed(enum sl_log_level level, const char *fmt, va_list ap)
 	/* libbpf warns about libxdp's run-config section on every load; it is expected. */
 	if (strstr(line, ".xdp_run_config"))
 		return;
+	/* bpf_tc_query() on an empty hook: the normal case before the first attach. */
+	if (strstr(line, "Cannot find specified filter chain"))
+		level = SL_LOG_DEBUG;
 	sl_log(level, "%s", line);
+}
+
+void sl_log_quiet_libs(bool quiet)
+{
+	libs_quiet = quiet;
 }
 
 static int libbpf_print(enum libbpf_print_level lvl, const char *fmt, va_list ap)

@@ -1,0 +1,203 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+/* sluiced: owns sluice's BPF programs and maps; serves sluicectl and scripts. */
+#include <errno.h>
+#include <getopt.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <sys/statfs.h>
+#include <unistd.h>
+
+#include "daemon.h"
+#include "server.h"
+#include "sl_log.h"
+
+#ifndef BPF_FS_MAGIC
+#define BPF_FS_MAGIC 0xcafe4a11
+#endif
+
+#define DEFAULT_SOCKET "/run/sluice/sluiced.sock"
+#define DEFAULT_STATE_DIR "/var/lib/sluice"
+#define DEFAULT_BPFFS "/sys/fs/bpf/sluice"
+
+static void usage(FILE *out)
+{
+	fprintf(out,
+		"Usage: sluiced [OPTIONS]\n"
+		"\n"
+		"The sluice control daemon: attaches XDP and TC programs and keeps their rules.\n"
+		"Runs in the foreground and logs to stderr; ready once the socket accepts.\n"
+		"\n"
+		"Options:\n"
+		"  -s, --socket PATH       control socket (default " DEFAULT_SOCKET ")\n"
+		"  -d, --state-dir DIR     state directory (default " DEFAULT_STATE_DIR ")\n"
+		"  -b, --bpffs DIR         BPF filesystem directory for pins (default " DEFAULT_BPFFS ")\n"
+		"  -r, --rule-slots N      rules per interface and hook (default 131072)\n"
+		"  -l, --log-level LEVEL   error, warn, info (default) or debug\n"
+		"  -V, --version           print the version and exit\n"
+		"  -h, --help              print this help and exit\n"
+		"\n"
+		"Several daemons may run side by side with different socket, state and bpffs paths.\n"
+		"Talk to it with sluicectl(8); the protocol is in docs/protocol.md.\n");
+}
+
+/* mkdir -p, leaving existing directories alone. */
+static int mkdirs(const char *path, mode_t mode)
+{
+	char buf[PATH_MAX];
+
+	if (snprintf(buf, sizeof(buf), "%s", path) >= (int)sizeof(buf))
+		return -ENAMETOOLONG;
+	for (char *p = buf + 1; *p; p++) {
+		if (*p != '/')
+			continue;
+		*p = '\0';
+		if (mkdir(buf, mode) && errno != EEXIST)
+			return -errno;
+		*p = '/';
+	}
+	if (mkdir(buf, mode) && errno != EEXIST)
+		return -errno;
+	return 0;
+}
+
+static bool is_bpffs(const char *path)
+{
+	struct statfs st;
+
+	return !statfs(path, &st) && st.f_type == BPF_FS_MAGIC;
+}
+
+/* libxdp pins its dispatchers under /sys/fs/bpf, and sluice pins under --bpffs. */
+static int setup_bpffs(const char *dir)
+{
+	int rc;
+
+	if (!is_bpffs("/sys/fs/bpf")) {
+		if (mount("bpf", "/sys/fs/bpf", "bpf", 0, "mode=0700")) {
+			sl_log(SL_LOG_ERROR, "cannot mount bpffs on /sys/fs/bpf: %s", strerror(errno));
+			return -errno;
+		}
+		sl_log(SL_LOG_INFO, "mounted bpffs on /sys/fs/bpf");
+	}
+	rc = mkdirs(dir, 0700);
+	if (rc) {
+		sl_log(SL_LOG_ERROR, "cannot create %s: %s", dir, strerror(-rc));
+		return rc;
+	}
+	if (!is_bpffs(dir)) {
+		sl_log(SL_LOG_ERROR, "%s is not on a BPF filesystem", dir);
+		return -ENOTDIR;
+	}
+	return 0;
+}
+
+static int parse_slots(const char *text, uint32_t *out)
+{
+	char *end;
+	unsigned long v;
+
+	errno = 0;
+	v = strtoul(text, &end, 10);
+	if (errno || *end || !text[0] || text[0] == '-' || v < 1 || v > 16777216)
+		return -EINVAL;
+	*out = (uint32_t)v;
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "socket", required_argument, NULL, 's' },
+		{ "state-dir", required_argument, NULL, 'd' },
+		{ "bpffs", required_argument, NULL, 'b' },
+		{ "rule-slots", required_argument, NULL, 'r' },
+		{ "log-level", required_argument, NULL, 'l' },
+		{ "version", no_argument, NULL, 'V' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct sl_daemon d = {
+		.socket_path = DEFAULT_SOCKET,
+		.state_dir = DEFAULT_STATE_DIR,
+		.bpffs = DEFAULT_BPFFS,
+	};
+	struct sl_dp_opts dp_opts = { 0 };
+	struct sl_err err = { 0 };
+	enum sl_log_level level;
+	char sockdir[PATH_MAX];
+	int c, lfd, rc;
+
+	while ((c = getopt_long(argc, argv, "s:d:b:r:l:Vh", opts, NULL)) != -1) {
+		switch (c) {
+		case 's': d.socket_path = optarg; break;
+		case 'd': d.state_dir = optarg; break;
+		case 'b': d.bpffs = optarg; break;
+		case 'r':
+			if (parse_slots(optarg, &dp_opts.rule_slots)) {
+				fprintf(stderr, "sluiced: --rule-slots: '%s' is not 1-16777216\n", optarg);
+				return 2;
+			}
+			break;
+		case 'l':
+			if (sl_log_parse_level(optarg, &level)) {
+				fprintf(stderr, "sluiced: --log-level: '%s' is not error, warn, info or debug\n",
+					optarg);
+				return 2;
+			}
+			sl_log_set_level(level);
+			break;
+		case 'V': printf("sluiced %s\n", SLUICE_VERSION); return 0;
+		case 'h': usage(stdout); return 0;
+		default: usage(stderr); return 2;
+		}
+	}
+	if (optind < argc) {
+		fprintf(stderr, "sluiced: unexpected argument '%s'\n", argv[optind]);
+		usage(stderr);
+		return 2;
+	}
+	if (geteuid() != 0)
+		sl_log(SL_LOG_WARN, "not running as root: loading BPF programs will likely fail");
+
+	sl_log_hook_libs();
+	if (setup_bpffs(d.bpffs))
+		return 1;
+	rc = mkdirs(d.state_dir, 0700);
+	if (rc) {
+		sl_log(SL_LOG_ERROR, "cannot create state dir %s: %s", d.state_dir, strerror(-rc));
+		return 1;
+	}
+	snprintf(sockdir, sizeof(sockdir), "%s", d.socket_path);
+	if (strrchr(sockdir, '/') && strrchr(sockdir, '/') != sockdir) {
+		*strrchr(sockdir, '/') = '\0';
+		rc = mkdirs(sockdir, 0755);
+		if (rc) {
+			sl_log(SL_LOG_ERROR, "cannot create %s: %s", sockdir, strerror(-rc));
+			return 1;
+		}
+	}
+
+	d.rules = sl_ruleset_new(&dp_opts);
+	if (!d.rules) {
+		sl_log(SL_LOG_ERROR, "out of memory");
+		return 1;
+	}
+	d.started = time(NULL);
+	if (sl_server_listen(d.socket_path, &lfd, &err)) {
+		sl_log(SL_LOG_ERROR, "%s", err.msg);
+		sl_ruleset_free(d.rules);
+		return 1;
+	}
+	sl_log(SL_LOG_INFO, "sluiced %s ready on %s", SLUICE_VERSION, d.socket_path);
+	rc = sl_server_run(&d, lfd);
+	close(lfd);
+	unlink(d.socket_path);
+	/* Until state survives restarts, a stopping daemon takes its programs with it. */
+	sl_ruleset_free(d.rules);
+	sl_log(SL_LOG_INFO, "stopped");
+	return rc ? 1 : 0;
+}

@@ -1,0 +1,113 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "args.h"
+#include "rule_json.h"
+
+/* Parses one optional text argument with parse(); *has tells whether it was given. */
+#define PARSE_FIELD(args, name, has, parse, target, err)                          \
+	({                                                                         \
+		char _buf[128];                                                    \
+		int _rc = args_text(args, name, _buf, sizeof(_buf), has, err);     \
+		if (!_rc && *(has)) {                                              \
+			_rc = parse(_buf, target, err);                            \
+			if (_rc)                                                   \
+				prefix_arg_name(err, name);                        \
+		}                                                                  \
+		_rc;                                                               \
+	})
+
+/* Says which argument a parser's message is about. */
+static void prefix_arg_name(struct sl_err *err, const char *name)
+{
+	char msg[SL_ERR_MSG_MAX + 32];
+
+	snprintf(msg, sizeof(msg), "%.16s: %s", name, err->msg);
+	memcpy(err->msg, msg, SL_ERR_MSG_MAX - 1);
+	err->msg[SL_ERR_MSG_MAX - 1] = '\0';
+	sl_utf8_trim(err->msg);
+}
+
+int sl_rule_spec_from_args(json_t *args, struct sl_rule_spec *spec, struct sl_err *err)
+{
+	struct sl_match *m = &spec->match;
+	const char *hook;
+
+	memset(spec, 0, sizeof(*spec));
+	if (args_string(args, "iface", true, &spec->ifname, err) ||
+	    args_string(args, "netns", false, &spec->netns, err) ||
+	    args_string(args, "name", false, &spec->name, err) ||
+	    args_string(args, "hook", false, &hook, err))
+		return -EINVAL;
+	if (!spec->ifname[0] || strlen(spec->ifname) >= 16)
+		return sl_err_set(err, EINVAL, "iface: '%s' is not a valid interface name",
+				  spec->ifname);
+	if (spec->netns && strlen(spec->netns) >= SL_NETNS_SPEC_MAX)
+		return sl_err_set(err, EINVAL, "netns: longer than %d bytes", SL_NETNS_SPEC_MAX - 1);
+	spec->kind = SL_HOOK_XDP;
+	if (hook && sl_hook_parse(hook, &spec->kind))
+		return sl_err_set(err, EINVAL, "hook: '%s' is not xdp, tc-ingress or tc-egress", hook);
+
+	if (PARSE_FIELD(args, "src", &m->has_src, sl_parse_prefix, &m->src, err) ||
+	    PARSE_FIELD(args, "dst", &m->has_dst, sl_parse_prefix, &m->dst, err) ||
+	    PARSE_FIELD(args, "proto", &m->has_proto, sl_parse_proto, &m->proto, err) ||
+	    PARSE_FIELD(args, "sport", &m->has_sport, sl_parse_port_range, &m->sport, err) ||
+	    PARSE_FIELD(args, "dport", &m->has_dport, sl_parse_port_range, &m->dport, err) ||
+	    PARSE_FIELD(args, "ether-type", &m->has_ether_type, sl_parse_ether_type,
+			&m->ether_type, err))
+		return -EINVAL;
+	return sl_match_validate(m, err);
+}
+
+static json_t *str_or_null(bool has, const char *text)
+{
+	return has ? json_string(text) : json_null();
+}
+
+json_t *sl_rule_to_json(const struct sl_rule *r)
+{
+	const struct sl_match *m = &r->match;
+	char src[64] = "", dst[64] = "", sport[16] = "", dport[16] = "", proto[8] = "",
+	     etype[16] = "";
+	uint64_t packets = 0, bytes = 0;
+	const char *name;
+
+	if (m->has_src)
+		sl_format_prefix(&m->src, src, sizeof(src));
+	if (m->has_dst)
+		sl_format_prefix(&m->dst, dst, sizeof(dst));
+	if (m->has_sport)
+		sl_format_port_range(&m->sport, sport, sizeof(sport));
+	if (m->has_dport)
+		sl_format_port_range(&m->dport, dport, sizeof(dport));
+	if (m->has_proto) {
+		name = sl_proto_name(m->proto);
+		if (name)
+			snprintf(proto, sizeof(proto), "%s", name);
+		else
+			snprintf(proto, sizeof(proto), "%u", m->proto);
+	}
+	if (m->has_ether_type) {
+		name = sl_ether_type_name(m->ether_type);
+		if (name)
+			snprintf(etype, sizeof(etype), "%s", name);
+		else
+			snprintf(etype, sizeof(etype), "0x%04x", m->ether_type);
+	}
+	sl_dp_rule_counters(r->attach->dp, r->slot, &packets, &bytes);
+
+	return json_pack("{s:I, s:s, s:o, s:s, s:o, s:s, s:o, s:o, s:o, s:o, s:o, s:o, s:I, s:I}",
+			 "id", (json_int_t)r->id, "kind", "drop",
+			 "name", str_or_null(r->name[0], r->name),
+			 "iface", r->attach->ifname,
+			 "netns", str_or_null(r->attach->netns[0], r->attach->netns),
+			 "hook", sl_hook_name(r->attach->kind),
+			 "src", str_or_null(m->has_src, src), "dst", str_or_null(m->has_dst, dst),
+			 "proto", str_or_null(m->has_proto, proto),
+			 "sport", str_or_null(m->has_sport, sport),
+			 "dport", str_or_null(m->has_dport, dport),
+			 "ether-type", str_or_null(m->has_ether_type, etype),
+			 "packets", (json_int_t)packets, "bytes", (json_int_t)bytes);
+}

@@ -1,0 +1,19 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
+/* Rules between their protocol form (JSON args, list items) and the rule table. */
+#ifndef SLUICE_RULE_JSON_H
+#define SLUICE_RULE_JSON_H
+
+#include <jansson.h>
+
+#include "ruleset.h"
+
+/* Match argument names shared by every add-* command. */
+#define SL_MATCH_ARG_NAMES "src", "dst", "proto", "sport", "dport", "ether-type"
+
+/* Fills spec from add-* arguments; spec's strings point into args. */
+int sl_rule_spec_from_args(json_t *args, struct sl_rule_spec *spec, struct sl_err *err);
+
+/* A list item: id, kind, name, iface, netns, hook, match fields, counters. */
+json_t *sl_rule_to_json(const struct sl_rule *r);
+
+#endif

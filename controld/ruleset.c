@@ -1,0 +1,272 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "netns.h"
+#include "ruleset.h"
+#include "sl_log.h"
+
+#define DUP_BUCKETS 65536
+
+struct sl_ruleset {
+	struct sl_dp_opts opts;
+	struct sl_rule **rules; /* sorted by id, since ids only grow */
+	size_t nrules, cap;
+	struct sl_attach **attaches;
+	size_t nattaches;
+	uint64_t next_id;
+	struct sl_rule *dup[DUP_BUCKETS];
+};
+
+struct sl_ruleset *sl_ruleset_new(const struct sl_dp_opts *opts)
+{
+	struct sl_ruleset *rs = calloc(1, sizeof(*rs));
+
+	if (!rs)
+		return NULL;
+	if (opts)
+		rs->opts = *opts;
+	rs->next_id = 1;
+	return rs;
+}
+
+static size_t dup_bucket(const struct sl_attach *a, const struct sl_match *m)
+{
+	const unsigned char *p = (const unsigned char *)m;
+	uint64_t h = 1469598103934665603ull ^ (uintptr_t)a;
+
+	for (size_t i = 0; i < sizeof(*m); i++) {
+		h ^= p[i];
+		h *= 1099511628211ull;
+	}
+	return (size_t)(h % DUP_BUCKETS);
+}
+
+static void dup_unlink(struct sl_ruleset *rs, struct sl_rule *r)
+{
+	struct sl_rule **pp = &rs->dup[dup_bucket(r->attach, &r->match)];
+
+	for (; *pp; pp = &(*pp)->dup_next) {
+		if (*pp == r) {
+			*pp = r->dup_next;
+			return;
+		}
+	}
+}
+
+static struct sl_attach *attach_find(struct sl_ruleset *rs, uint64_t ino, const char *ifname,
+				     enum sl_hook_kind kind)
+{
+	for (size_t i = 0; i < rs->nattaches; i++) {
+		struct sl_attach *a = rs->attaches[i];
+
+		if (a->netns_ino == ino && a->kind == kind && !strcmp(a->ifname, ifname))
+			return a;
+	}
+	return NULL;
+}
+
+static void attach_release(struct sl_ruleset *rs, struct sl_attach *a)
+{
+	if (a->nrules)
+		return;
+	for (size_t i = 0; i < rs->nattaches; i++) {
+		if (rs->attaches[i] == a) {
+			rs->attaches[i] = rs->attaches[--rs->nattaches];
+			break;
+		}
+	}
+	sl_dp_hook_close(a->dp);
+	free(a);
+}
+
+/* Finds the attach point of spec, attaching the program when it is the first rule there. */
+static int attach_get(struct sl_ruleset *rs, const struct sl_rule_spec *spec,
+		      struct sl_attach **out, struct sl_err *err)
+{
+	struct sl_attach *a, **grown;
+	uint64_t ino;
+	int nsfd, rc;
+
+	rc = sl_netns_open(spec->netns, &nsfd, err);
+	if (rc)
+		return rc;
+	rc = nsfd >= 0 ? sl_netns_ino(nsfd, &ino) : sl_netns_self_ino(&ino);
+	if (rc) {
+		rc = sl_err_set(err, -rc, "cannot identify network namespace: %s", strerror(-rc));
+		goto out;
+	}
+	a = attach_find(rs, ino, spec->ifname, spec->kind);
+	if (a) {
+		*out = a;
+		goto out;
+	}
+	a = calloc(1, sizeof(*a));
+	grown = realloc(rs->attaches, (rs->nattaches + 1) * sizeof(*grown));
+	if (!a || !grown) {
+		free(a);
+		if (grown)
+			rs->attaches = grown;
+		rc = sl_err_set(err, ENOMEM, "out of memory");
+		goto out;
+	}
+	rs->attaches = grown;
+	rc = sl_dp_hook_open(spec->ifname, nsfd, spec->kind, &rs->opts, &a->dp, err);
+	if (rc) {
+		free(a);
+		goto out;
+	}
+	snprintf(a->ifname, sizeof(a->ifname), "%s", spec->ifname);
+	snprintf(a->netns, sizeof(a->netns), "%s", spec->netns ? spec->netns : "");
+	a->netns_ino = ino;
+	a->kind = spec->kind;
+	rs->attaches[rs->nattaches++] = a;
+	*out = a;
+out:
+	if (nsfd >= 0)
+		close(nsfd);
+	return rc;
+}
+
+int sl_ruleset_add(struct sl_ruleset *rs, const struct sl_rule_spec *spec, uint64_t *id,
+		   struct sl_err *err)
+{
+	struct sl_attach *a = NULL;
+	struct sl_rule *r, *d;
+	size_t b;
+	int rc;
+
+	if (spec->name && strlen(spec->name) > SL_NAME_MAX)
+		return sl_err_set(err, EINVAL, "name is longer than %d bytes", SL_NAME_MAX);
+	rc = sl_match_validate(&spec->match, err);
+	if (rc)
+		return rc;
+	if (rs->nrules == rs->cap) {
+		size_t cap = rs->cap ? rs->cap * 2 : 64;
+		struct sl_rule **grown = realloc(rs->rules, cap * sizeof(*grown));
+
+		if (!grown)
+			return sl_err_set(err, ENOMEM, "out of memory");
+		rs->rules = grown;
+		rs->cap = cap;
+	}
+	r = calloc(1, sizeof(*r));
+	if (!r)
+		return sl_err_set(err, ENOMEM, "out of memory");
+	rc = attach_get(rs, spec, &a, err);
+	if (rc) {
+		free(r);
+		return rc;
+	}
+
+	b = dup_bucket(a, &spec->match);
+	for (d = rs->dup[b]; d; d = d->dup_next) {
+		if (d->attach == a && !memcmp(&d->match, &spec->match, sizeof(d->match))) {
+			free(r);
+			attach_release(rs, a);
+			return sl_err_set(err, EEXIST, "rule %llu already matches exactly this on %s %s",
+					  (unsigned long long)d->id, a->ifname, sl_hook_name(a->kind));
+		}
+	}
+
+	rc = sl_dp_rule_add(a->dp, &spec->match, &r->slot, err);
+	if (rc) {
+		free(r);
+		attach_release(rs, a);
+		return rc;
+	}
+	r->id = rs->next_id++;
+	r->match = spec->match;
+	r->attach = a;
+	if (spec->name)
+		snprintf(r->name, sizeof(r->name), "%s", spec->name);
+	a->nrules++;
+	r->dup_next = rs->dup[b];
+	rs->dup[b] = r;
+	rs->rules[rs->nrules++] = r;
+	*id = r->id;
+	return 0;
+}
+
+static ssize_t rule_index(const struct sl_ruleset *rs, uint64_t id)
+{
+	size_t lo = 0, hi = rs->nrules;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (rs->rules[mid]->id == id)
+			return (ssize_t)mid;
+		if (rs->rules[mid]->id < id)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return -1;
+}
+
+struct sl_rule *sl_ruleset_get(struct sl_ruleset *rs, uint64_t id)
+{
+	ssize_t i = rule_index(rs, id);
+
+	return i < 0 ? NULL : rs->rules[i];
+}
+
+int sl_ruleset_del(struct sl_ruleset *rs, uint64_t id, struct sl_err *err)
+{
+	ssize_t i = rule_index(rs, id);
+	struct sl_rule *r;
+	int rc;
+
+	if (i < 0)
+		return sl_err_set(err, ENOENT, "no rule %llu", (unsigned long long)id);
+	r = rs->rules[i];
+	rc = sl_dp_rule_del(r->attach->dp, r->slot, err);
+	if (rc)
+		return rc;
+	dup_unlink(rs, r);
+	memmove(&rs->rules[i], &rs->rules[i + 1], (rs->nrules - (size_t)i - 1) * sizeof(r));
+	rs->nrules--;
+	r->attach->nrules--;
+	attach_release(rs, r->attach);
+	free(r);
+	return 0;
+}
+
+void sl_ruleset_free(struct sl_ruleset *rs)
+{
+	if (!rs)
+		return;
+	for (size_t i = 0; i < rs->nrules; i++) {
+		rs->rules[i]->attach->nrules = 0;
+		free(rs->rules[i]);
+	}
+	while (rs->nattaches)
+		attach_release(rs, rs->attaches[rs->nattaches - 1]);
+	free(rs->attaches);
+	free(rs->rules);
+	free(rs);
+}
+
+size_t sl_ruleset_count(const struct sl_ruleset *rs)
+{
+	return rs->nrules;
+}
+
+struct sl_rule *sl_ruleset_at(struct sl_ruleset *rs, size_t i)
+{
+	return rs->rules[i];
+}
+
+size_t sl_ruleset_attach_count(const struct sl_ruleset *rs)
+{
+	return rs->nattaches;
+}
+
+struct sl_attach *sl_ruleset_attach_at(struct sl_ruleset *rs, size_t i)
+{
+	return rs->attaches[i];
+}

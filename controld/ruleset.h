@@ -1,0 +1,65 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
+/*
+ * The daemon's rule table: every rule with its id, and the attach points
+ * (namespace, interface, hook) its rules live on. Rule ids are never reused.
+ */
+#ifndef SLUICE_RULESET_H
+#define SLUICE_RULESET_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "hook.h"
+#include "match.h"
+#include "sl_err.h"
+
+#define SL_NAME_MAX 64
+#define SL_NETNS_SPEC_MAX 256
+
+struct sl_attach {
+	char ifname[16];
+	char netns[SL_NETNS_SPEC_MAX]; /* as the operator first named it; "" = own */
+	uint64_t netns_ino;
+	enum sl_hook_kind kind;
+	struct sl_dp_hook *dp;
+	uint32_t nrules;
+};
+
+struct sl_rule {
+	uint64_t id;
+	char name[SL_NAME_MAX + 1]; /* "" = none */
+	struct sl_match match;       /* zero-filled beyond its fields: compared bytewise */
+	struct sl_attach *attach;
+	uint32_t slot;
+	struct sl_rule *dup_next;    /* chain of the duplicate-detection table */
+};
+
+/* What a new rule asks for, validated by the caller's parsers. */
+struct sl_rule_spec {
+	const char *ifname;
+	const char *netns; /* NULL or "" = own namespace */
+	enum sl_hook_kind kind;
+	const char *name;  /* NULL = none */
+	struct sl_match match;
+};
+
+struct sl_ruleset;
+
+struct sl_ruleset *sl_ruleset_new(const struct sl_dp_opts *opts);
+/* Removes every rule, detaching all hooks. */
+void sl_ruleset_free(struct sl_ruleset *rs);
+
+int sl_ruleset_add(struct sl_ruleset *rs, const struct sl_rule_spec *spec, uint64_t *id,
+		   struct sl_err *err);
+int sl_ruleset_del(struct sl_ruleset *rs, uint64_t id, struct sl_err *err);
+struct sl_rule *sl_ruleset_get(struct sl_ruleset *rs, uint64_t id);
+
+/* Rules in id order. */
+size_t sl_ruleset_count(const struct sl_ruleset *rs);
+struct sl_rule *sl_ruleset_at(struct sl_ruleset *rs, size_t i);
+
+size_t sl_ruleset_attach_count(const struct sl_ruleset *rs);
+struct sl_attach *sl_ruleset_attach_at(struct sl_ruleset *rs, size_t i);
+
+#endif

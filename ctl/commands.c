@@ -1,0 +1,183 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+#include <ctype.h>
+#include <string.h>
+
+#include "commands.h"
+
+/*
+ * Options shared by several commands. A new command composes these with its
+ * own entries; e.g. add-redirect would be OPT_IFACE(CTL_OPT_REQUIRED, ...),
+ * OPT_NETNS(...), OPT_HOOK(...), { "to", ... }, { "mode", ... },
+ * OPT_MATCH_FIELDS, OPT_NAME.
+ */
+#define OPT_STR(name, flags, meta, help) { name, 0, CTL_OPT_STRING, flags, meta, help }
+#define OPT_IFACE(flags, help) OPT_STR("iface", flags, "IF", help)
+#define OPT_NETNS(help) OPT_STR("netns", 0, "NS", help)
+#define OPT_HOOK(help) OPT_STR("hook", 0, "HOOK", help)
+#define OPT_RULE_ID(flags, help) { "id", 0, CTL_OPT_INT, (flags) | CTL_OPT_POSITIONAL, "ID", help }
+#define OPT_NAME OPT_STR("name", 0, "TEXT", "label for people, up to 64 bytes")
+#define OPT_MATCH_FIELDS \
+	OPT_STR("src", 0, "CIDR", "source IPv4/IPv6 address or prefix (10.0.0.0/8, fd00::/64)"), \
+	OPT_STR("dst", 0, "CIDR", "destination IPv4/IPv6 address or prefix"), \
+	OPT_STR("proto", 0, "PROTO", "tcp, udp, icmp, icmpv6, sctp, udplite or 0-255"), \
+	OPT_STR("sport", 0, "PORT", "source port P or range P-P (needs --proto with ports)"), \
+	OPT_STR("dport", 0, "PORT", "destination port P or range P-P"), \
+	OPT_STR("ether-type", 0, "TYPE", "arp, ipv4, ipv6 or 0xHHHH (inside VLAN tags)")
+
+#define NETNS_HELP "namespace of IF: NAME (in /run/netns), pid:PID or a path;\n" \
+		   "default: sluiced's own"
+
+static const struct ctl_opt no_opts[] = {
+	CTL_OPT_END,
+};
+
+static const struct ctl_opt status_opts[] = {
+	OPT_IFACE(0, "also show every program attached to this interface"),
+	OPT_NETNS(NETNS_HELP),
+	CTL_OPT_END,
+};
+
+static const struct ctl_opt add_drop_opts[] = {
+	OPT_IFACE(CTL_OPT_REQUIRED, "interface to filter on"),
+	OPT_NETNS(NETNS_HELP),
+	OPT_HOOK("xdp (default), tc-ingress or tc-egress"),
+	OPT_MATCH_FIELDS,
+	OPT_NAME,
+	CTL_OPT_END,
+};
+
+static const struct ctl_opt list_opts[] = {
+	OPT_IFACE(0, "only rules on this interface"),
+	OPT_NETNS("only rules in this namespace (NAME, pid:PID or a path)"),
+	OPT_HOOK("only rules on this hook: xdp, tc-ingress or tc-egress"),
+	CTL_OPT_END,
+};
+
+static const struct ctl_opt del_opts[] = {
+	OPT_RULE_ID(CTL_OPT_REQUIRED, "the rule to delete, as shown by 'list'"),
+	CTL_OPT_END,
+};
+
+static const struct ctl_opt stats_opts[] = {
+	OPT_RULE_ID(0, "only this rule; default: every rule"),
+	CTL_OPT_END,
+};
+
+const struct ctl_cmd ctl_commands[] = {
+	{
+		.name = "hello",
+		.summary = "show the daemon's version, protocol and commands",
+		.opts = no_opts,
+		.render = ctl_render_hello,
+	},
+	{
+		.name = "status",
+		.summary = "show the daemon and the hooks it manages",
+		.description =
+			"Without options, shows the daemon and every hook it manages, with\n"
+			"the programs attached next to sluice's on each interface. With\n"
+			"--iface, also what is attached to that interface.",
+		.opts = status_opts,
+		.render = ctl_render_status,
+	},
+	{
+		.name = "add-drop",
+		.summary = "add a rule that drops matching packets",
+		.description =
+			"A packet is dropped when it matches every field given. At least one\n"
+			"of --src, --dst, --proto, --sport, --dport, --ether-type is needed.\n"
+			"\n"
+			"Examples:\n"
+			"  sluicectl add-drop --iface eth0 --src 192.0.2.0/24 --proto tcp --dport 22\n"
+			"  sluicectl add-drop --iface eth0 --hook tc-egress --proto udp --dport 6881-6889\n"
+			"  sluicectl add-drop --iface veth0 --netns blue --ether-type arp --name 'no arp'",
+		.opts = add_drop_opts,
+		.render = ctl_render_added,
+	},
+	{
+		.name = "list",
+		.summary = "list rules with their counters",
+		.opts = list_opts,
+		.render = ctl_render_list,
+	},
+	{
+		.name = "del",
+		.summary = "delete a rule",
+		.description =
+			"Deleting the last rule of a hook detaches sluice from that hook.",
+		.opts = del_opts,
+		.render = ctl_render_deleted,
+	},
+	{
+		.name = "stats",
+		.summary = "show packet and byte counters of rules",
+		.opts = stats_opts,
+		.render = ctl_render_stats,
+	},
+	{ 0 },
+};
+
+const struct ctl_opt ctl_global_opts[] = {
+	OPT_STR("socket", 0, "PATH",
+		"sluiced's socket; default: $" CTL_SOCKET_ENV ",\nelse " CTL_DEFAULT_SOCKET),
+	{ "json", 0, CTL_OPT_FLAG, 0, NULL, "print the daemon's result as one line of JSON" },
+	{ "timeout", 0, CTL_OPT_INT, 0, "SEC",
+	  "give up after SEC seconds without a reply (default: 30)" },
+	{ "version", 0, CTL_OPT_FLAG, 0, NULL, "print sluicectl's version" },
+	CTL_OPT_END,
+};
+
+const struct ctl_cmd *ctl_cmd_find(const char *name)
+{
+	const struct ctl_cmd *cmd;
+
+	for (cmd = ctl_commands; cmd->name; cmd++)
+		if (!strcmp(cmd->name, name))
+			return cmd;
+	return NULL;
+}
+
+void ctl_print_usage(FILE *out)
+{
+	fputs("Usage: sluicectl [--socket PATH] [--json] [--timeout SEC] COMMAND [OPTIONS]\n"
+	      "       sluicectl help [COMMAND]\n"
+	      "       sluicectl --version\n", out);
+}
+
+void ctl_print_help(FILE *out)
+{
+	const struct ctl_cmd *cmd;
+	int width = 0;
+
+	ctl_print_usage(out);
+	fputs("\nControls sluiced, the sluice eBPF datapath daemon.\n\nCommands:\n", out);
+	for (cmd = ctl_commands; cmd->name; cmd++)
+		if ((int)strlen(cmd->name) > width)
+			width = (int)strlen(cmd->name);
+	for (cmd = ctl_commands; cmd->name; cmd++)
+		fprintf(out, "  %-*s  %s\n", width, cmd->name, cmd->summary);
+	fprintf(out, "  %-*s  %s\n", width, "help", "show help for sluicectl or a command");
+	fputs("\nOptions:\n", out);
+	ctl_opts_print_help(out, ctl_global_opts);
+	fputs("\nRun 'sluicectl COMMAND --help' for a command's options.\n"
+	      "Exit status: 0 done, 1 the daemon refused or could not be reached,\n"
+	      "2 usage error.\n", out);
+}
+
+void ctl_cmd_print_usage(FILE *out, const struct ctl_cmd *cmd)
+{
+	char prefix[64];
+
+	snprintf(prefix, sizeof(prefix), "Usage: sluicectl %s", cmd->name);
+	ctl_opts_print_synopsis(out, prefix, cmd->opts);
+}
+
+void ctl_cmd_print_help(FILE *out, const struct ctl_cmd *cmd)
+{
+	ctl_cmd_print_usage(out, cmd);
+	fprintf(out, "\n%c%s.\n", toupper((unsigned char)cmd->summary[0]), cmd->summary + 1);
+	if (cmd->description)
+		fprintf(out, "\n%s\n", cmd->description);
+	fputs("\nOptions:\n", out);
+	ctl_opts_print_help(out, cmd->opts);
+}
