@@ -198,6 +198,9 @@ int main(int argc, char **argv)
 	unlink(d.socket_path);
 	/* Until state survives restarts, a stopping daemon takes its programs with it. */
 	sl_ruleset_free(d.rules);
+	/* Nothing is pinned yet: leave no empty directory behind on bpffs. */
+	if (rmdir(d.bpffs) && errno != ENOTEMPTY && errno != ENOENT)
+		sl_log(SL_LOG_DEBUG, "rmdir %s: %s", d.bpffs, strerror(errno));
 	sl_log(SL_LOG_INFO, "stopped");
 	return rc ? 1 : 0;
 }

@@ -188,6 +188,15 @@ static int client_process(struct sl_daemon *d, struct client *c)
 	return 0;
 }
 
+/* After any I/O: send what is queued, then wait for what the client needs next. */
+static void client_settle(int epfd, struct client *c)
+{
+	if (client_flush(c))
+		client_close(epfd, c);
+	else
+		client_update_events(epfd, c);
+}
+
 static void client_readable(struct sl_daemon *d, int epfd, struct client *c)
 {
 	ssize_t n = recv(c->fd, c->rbuf + c->rlen, sizeof(c->rbuf) - c->rlen, MSG_DONTWAIT);
@@ -203,24 +212,14 @@ static void client_readable(struct sl_daemon *d, int epfd, struct client *c)
 			return;
 		}
 		c->closing = true;
-		if (client_flush(c))
-			client_close(epfd, c);
-		else
-			client_update_events(epfd, c);
-		return;
-	}
-	if (n > 0) {
+	} else if (n > 0) {
 		c->rlen += (size_t)n;
 		if (client_process(d, c)) {
 			client_close(epfd, c);
 			return;
 		}
 	}
-	if (client_flush(c)) {
-		client_close(epfd, c);
-		return;
-	}
-	client_update_events(epfd, c);
+	client_settle(epfd, c);
 }
 
 static void client_writable(struct sl_daemon *d, int epfd, struct client *c)
@@ -234,11 +233,7 @@ static void client_writable(struct sl_daemon *d, int epfd, struct client *c)
 		client_close(epfd, c);
 		return;
 	}
-	if (client_flush(c)) {
-		client_close(epfd, c);
-		return;
-	}
-	client_update_events(epfd, c);
+	client_settle(epfd, c);
 }
 
 /* Tells a refused peer why, best effort, without waiting for it. */

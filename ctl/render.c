@@ -8,6 +8,7 @@
 #include "render.h"
 #include "table.h"
 
+#define RULE_COLS_MAX 9
 #define CELL_MAX 64
 
 /* The rule fields that say what a rule matches, in the order people read them. */
@@ -125,6 +126,48 @@ int ctl_render_deleted(FILE *out, const json_t *args, const json_t *result)
 	return render_id_line(out, "deleted", id ? id : json_object_get(args, "id"));
 }
 
+/*
+ * One row per item of result's "rules" array. fields[c] names each column's
+ * member; a NULL field is the match column, written out from the rule's
+ * match members.
+ */
+static int render_rules_table(FILE *out, const json_t *result, const char *const *headers,
+			      const char *const *fields, size_t ncols, unsigned right_aligned)
+{
+	const json_t *rules = json_object_get(result, "rules"), *rule;
+	char bufs[RULE_COLS_MAX][CELL_MAX], match[512];
+	const char *cells[RULE_COLS_MAX];
+	struct ctl_table t;
+	size_t i, c;
+	int ret = 0;
+
+	if (!json_is_array(rules))
+		return -EPROTO;
+	if (!json_array_size(rules)) {
+		fputs("no rules\n", out);
+		return 0;
+	}
+	ctl_table_init(&t, headers, ncols, right_aligned);
+	json_array_foreach(rules, i, rule) {
+		for (c = 0; c < ncols; c++) {
+			if (fields[c]) {
+				cells[c] = ctl_json_text(json_object_get(rule, fields[c]), bufs[c],
+							 CELL_MAX);
+			} else {
+				ctl_format_match(rule, match, sizeof(match));
+				cells[c] = match;
+			}
+		}
+		ret = ctl_table_add(&t, cells);
+		if (ret)
+			break;
+	}
+	if (!ret)
+		ctl_table_print(&t, out, "");
+	ctl_table_free(&t);
+	return ret;
+}
+
 int ctl_render_list(FILE *out, const json_t *args, const json_t *result)
 {
 	static const char *const headers[] = {
@@ -133,67 +176,18 @@ int ctl_render_list(FILE *out, const json_t *args, const json_t *result)
 	static const char *const fields[] = {
 		"id", "kind", "iface", "netns", "hook", NULL, "name", "packets", "bytes",
 	};
-	const json_t *rules = json_object_get(result, "rules"), *rule;
-	char bufs[9][CELL_MAX], match[512];
-	struct ctl_table t;
-	const char *cells[9];
-	size_t i, c;
-	int ret = 0;
 
 	(void)args;
-	if (!json_is_array(rules))
-		return -EPROTO;
-	if (!json_array_size(rules)) {
-		fputs("no rules\n", out);
-		return 0;
-	}
-	ctl_table_init(&t, headers, 9, 1u << 0 | 1u << 7 | 1u << 8);
-	json_array_foreach(rules, i, rule) {
-		for (c = 0; c < 9; c++)
-			cells[c] = fields[c] ? ctl_json_text(json_object_get(rule, fields[c]),
-							     bufs[c], CELL_MAX) : NULL;
-		ctl_format_match(rule, match, sizeof(match));
-		cells[5] = match;
-		ret = ctl_table_add(&t, cells);
-		if (ret)
-			goto out;
-	}
-	ctl_table_print(&t, out, "");
-out:
-	ctl_table_free(&t);
-	return ret;
+	return render_rules_table(out, result, headers, fields, 9, 1u << 0 | 1u << 7 | 1u << 8);
 }
 
 int ctl_render_stats(FILE *out, const json_t *args, const json_t *result)
 {
 	static const char *const headers[] = { "ID", "PACKETS", "BYTES" };
 	static const char *const fields[] = { "id", "packets", "bytes" };
-	const json_t *rules = json_object_get(result, "rules"), *rule;
-	char bufs[3][CELL_MAX];
-	struct ctl_table t;
-	const char *cells[3];
-	size_t i, c;
-	int ret = 0;
 
 	(void)args;
-	if (!json_is_array(rules))
-		return -EPROTO;
-	if (!json_array_size(rules)) {
-		fputs("no rules\n", out);
-		return 0;
-	}
-	ctl_table_init(&t, headers, 3, 0x7);
-	json_array_foreach(rules, i, rule) {
-		for (c = 0; c < 3; c++)
-			cells[c] = ctl_json_text(json_object_get(rule, fields[c]), bufs[c], CELL_MAX);
-		ret = ctl_table_add(&t, cells);
-		if (ret)
-			goto out;
-	}
-	ctl_table_print(&t, out, "");
-out:
-	ctl_table_free(&t);
-	return ret;
+	return render_rules_table(out, result, headers, fields, 3, 0x7);
 }
 
 /* json_equal() calls two absent members different; here they are the same. */

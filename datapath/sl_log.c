@@ -72,8 +72,13 @@ static void vlog_trimmed(enum sl_log_level level, const char *fmt, va_list ap)
 	/* libbpf warns about libxdp's run-config section on every load; it is expected. */
 	if (strstr(line, ".xdp_run_config"))
 		return;
-	/* bpf_tc_query() on an empty hook: the normal case before the first attach. */
-	if (strstr(line, "Cannot find specified filter chain"))
+	/*
+	 * Kernel answers that sluice expects and handles: bpf_tc_query() on an
+	 * empty hook, and bpf_tc_hook_create() on a clsact qdisc that exists.
+	 */
+	if (strstr(line, "Cannot find specified filter chain") ||
+	    strstr(line, "Filter with specified priority/protocol not found") ||
+	    strstr(line, "Exclusivity flag on, cannot modify"))
 		level = SL_LOG_DEBUG;
 	sl_log(level, "%s", line);
 }

@@ -64,7 +64,7 @@ cat <<MSG
 
 sluiced is still running on /run/sluice/sluiced.sock (log: $LOG), and the demo
 namespaces $WEB and $CLIENT are still there. Try:
-  $CTL list --json
+  $CTL --json list
   $CTL add-drop --iface demo-web --netns $WEB --proto tcp --dport 80
   $CTL del ID
   $CTL --help

@@ -58,4 +58,4 @@ kill -TERM "$second"; wait "$second"
 check_eq "second daemon stopped cleanly" 0 "$?"
 check_eq "and took its filter with it" "" "$(tc_filters "$C" "$CIF" egress)"
 check_not "the first daemon's rule still drops" ping_ok "$C" 10.200.0.2
-rmdir "$T_BPFFS-2" 2>/dev/null
+check_not "and left no directory on bpffs" test -e "$T_BPFFS-2"
