@@ -39,7 +39,7 @@ __attribute__((noinline)) int sl_classify(const struct sl_pkt *pkt)
 {
 	struct sl_config *cfg;
 	struct sl_key key;
-	__u32 zero = 0, hi, i;
+	__u32 zero = 0, hi, shift, i;
 
 	if (!pkt)
 		return -1;
@@ -47,6 +47,7 @@ __attribute__((noinline)) int sl_classify(const struct sl_pkt *pkt)
 	if (!cfg)
 		return -1;
 	hi = cfg->shapes_hi;
+	shift = cfg->bloom_shift;
 
 	for (i = 0; i < SL_MAX_SHAPES; i++) {
 		struct sl_rule_val *val;
@@ -61,9 +62,18 @@ __attribute__((noinline)) int sl_classify(const struct sl_pkt *pkt)
 			continue;
 		if (sh->needs_ports && !pkt->has_ports)
 			continue;
-		if (sh->proto_mask && pkt->l4_unknown)
+		/* The protocol is part of a shape: other protocols' shapes cost one compare. */
+		if (sh->proto_mask && (pkt->l4_unknown || sh->proto != pkt->flow.proto))
 			continue;
 		sl_mask_key(&key, &pkt->flow, sh, i);
+		if (shift && shift < 64) {
+			__u64 bit = sl_bloom_hash(&key) >> shift;
+			__u32 word = (__u32)(bit >> 6);
+			__u64 *bits = bpf_map_lookup_elem(&sl_bloom, &word);
+
+			if (bits && !(*bits & (1ull << (bit & 63))))
+				continue; /* no key of this shape hashes here */
+		}
 		val = bpf_map_lookup_elem(&sl_rules, &key);
 		if (val)
 			return (int)(val->slot & 0x7fffffff);

@@ -34,6 +34,15 @@ struct {
 	__type(value, struct sl_config);
 } sl_config SEC(".maps");
 
+/* Prefilter bits (see sl_bloom_hash); only user space writes them, through mmap. */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(map_flags, BPF_F_MMAPABLE);
+	__uint(max_entries, SL_DEFAULT_BLOOM_WORDS);
+	__type(key, __u32);
+	__type(value, __u64);
+} sl_bloom SEC(".maps");
+
 /* Per-rule counters, indexed by the rule's slot. */
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);

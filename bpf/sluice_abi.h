@@ -43,7 +43,8 @@ struct sl_shape {
 	__u8 family;      /* SL_FAMILY_* */
 	__u8 active;      /* written last: 1 once all entries of the shape exist */
 	__u8 needs_ports; /* the rule names ports: non-first fragments never match */
-	__u8 pad[2];
+	__u8 proto;       /* with proto_mask: the protocol of every rule of the shape */
+	__u8 pad;
 };
 
 /* What a rule does when it matches. */
@@ -61,12 +62,32 @@ struct sl_counter {
 
 /* Index of the single configuration entry. */
 struct sl_config {
-	__u32 shapes_hi; /* probe shapes [0, shapes_hi) */
-	__u32 pad;
+	__u32 shapes_hi;   /* probe shapes [0, shapes_hi) */
+	__u32 bloom_shift; /* 64 - log2(bits of the prefilter); 0 = no prefilter yet */
 };
+
+/*
+ * Prefilter in front of the classifier hash: one bit per hashed key, so a
+ * shape that cannot match costs a multiply and a load instead of a hash-map
+ * lookup. Shared by BPF and user space, which must hash identically; the
+ * bit index is the hash's top bits.
+ */
+static inline __attribute__((always_inline)) __u64 sl_bloom_hash(const struct sl_key *k)
+{
+	__u64 a = ((__u64)(k->src[0] ^ k->src[2]) << 32) | (k->src[1] ^ k->src[3]);
+	__u64 b = ((__u64)(k->dst[0] ^ k->dst[2]) << 32) | (k->dst[1] ^ k->dst[3]);
+	__u64 c = ((__u64)k->sport << 48) | ((__u64)k->dport << 32) |
+		  ((__u64)k->ether_type << 16) | ((__u64)k->proto << 8) | k->shape;
+
+	return (a * 0x9E3779B97F4A7C15ull) ^ (b * 0xC2B2AE3D27D4EB4Full) ^
+	       (c * 0x165667B19E3779F9ull);
+}
 
 /* Defaults for map sizes; the loader may resize before load. */
 #define SL_DEFAULT_RULE_SLOTS 131072
 #define SL_DEFAULT_KEYS (4 * SL_DEFAULT_RULE_SLOTS)
+/* Prefilter size: 4 bits per classifier key the hook can hold (power of two). */
+#define SL_BLOOM_BITS_PER_KEY 4
+#define SL_DEFAULT_BLOOM_WORDS (SL_DEFAULT_KEYS * SL_BLOOM_BITS_PER_KEY / 64)
 
 #endif

@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <unistd.h>
 
 #include <bpf/bpf.h>
@@ -39,9 +40,16 @@ int sl_hook_parse(const char *text, enum sl_hook_kind *kind)
 int sl_skel_prepare(struct sl_dp_hook *h, struct sl_err *err)
 {
 	struct sluice_bpf *s = h->skel;
-	int rc;
+	uint64_t want = (uint64_t)h->nslots * 4 * SL_BLOOM_BITS_PER_KEY;
+	int rc, log2 = 12;
 
-	rc = bpf_map__set_max_entries(s->maps.sl_counters, h->nslots);
+	while ((1ull << log2) < want && log2 < 32)
+		log2++;
+	h->bloom_bits = 1ull << log2;
+	h->bloom_shift = (uint32_t)(64 - log2);
+	rc = bpf_map__set_max_entries(s->maps.sl_bloom, (uint32_t)(h->bloom_bits / 64));
+	if (!rc)
+		rc = bpf_map__set_max_entries(s->maps.sl_counters, h->nslots);
 	if (!rc)
 		rc = bpf_map__set_max_entries(s->maps.sl_rules, h->nslots * 4);
 	if (!rc)
@@ -55,6 +63,9 @@ int sl_skel_prepare(struct sl_dp_hook *h, struct sl_err *err)
 
 static void hook_free(struct sl_dp_hook *h)
 {
+	if (h->bloom)
+		munmap(h->bloom, h->bloom_bits / 8);
+	free(h->bloom_counts);
 	if (h->xdp)
 		xdp_program__close(h->xdp);
 	sluice_bpf__destroy(h->skel);
@@ -109,6 +120,9 @@ int sl_dp_hook_open_detached(enum sl_hook_kind kind, const struct sl_dp_opts *op
 		rc = sl_err_set(err, -rc, "cannot load BPF programs: %s", strerror(-rc));
 		goto fail;
 	}
+	rc = sl_hook_loaded(h, err);
+	if (rc)
+		goto fail;
 	*out = h;
 	return 0;
 fail:
@@ -163,6 +177,15 @@ int sl_dp_hook_open(const char *ifname, int netns_fd, enum sl_hook_kind kind,
 	if (rc)
 		goto out;
 	rc = kind == SL_HOOK_XDP ? sl_attach_xdp(h, err) : sl_attach_tc(h, err);
+	if (!rc) {
+		rc = sl_hook_loaded(h, err);
+		if (rc) {
+			if (kind == SL_HOOK_XDP)
+				sl_detach_xdp(h);
+			else
+				sl_detach_tc(h);
+		}
+	}
 out:
 	sl_netns_leave(saved);
 	if (rc) {
@@ -218,7 +241,7 @@ static int shape_index(struct sl_dp_hook *h, const struct sl_shape *want, const 
 
 static int write_config(struct sl_dp_hook *h)
 {
-	struct sl_config cfg = { .shapes_hi = 0 };
+	struct sl_config cfg = { .shapes_hi = 0, .bloom_shift = h->bloom_shift };
 	uint32_t zero = 0;
 
 	for (uint32_t i = 0; i < SL_MAX_SHAPES; i++)
@@ -226,6 +249,45 @@ static int write_config(struct sl_dp_hook *h)
 			cfg.shapes_hi = i + 1;
 	h->shapes_hi = cfg.shapes_hi;
 	return bpf_map_update_elem(bpf_map__fd(h->skel->maps.sl_config), &zero, &cfg, 0);
+}
+
+int sl_hook_loaded(struct sl_dp_hook *h, struct sl_err *err)
+{
+	int fd = bpf_map__fd(h->skel->maps.sl_bloom);
+	void *mem;
+
+	mem = mmap(NULL, h->bloom_bits / 8, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	if (mem == MAP_FAILED)
+		return sl_err_set(err, errno, "cannot map the prefilter: %s", strerror(errno));
+	h->bloom = mem;
+	h->bloom_counts = calloc(h->bloom_bits, 1);
+	if (!h->bloom_counts)
+		return sl_err_set(err, ENOMEM, "out of memory");
+	if (write_config(h))
+		return sl_err_set(err, errno, "cannot write classifier config: %s", strerror(errno));
+	return 0;
+}
+
+/* Called before the key enters the map, so a reader never misses a present key. */
+static void bloom_add(struct sl_dp_hook *h, const struct sl_key *k)
+{
+	uint64_t bit = sl_bloom_hash(k) >> h->bloom_shift;
+
+	if (h->bloom_counts[bit] == UINT8_MAX)
+		return;
+	if (h->bloom_counts[bit]++ == 0)
+		__atomic_fetch_or(&h->bloom[bit / 64], 1ull << (bit % 64), __ATOMIC_RELEASE);
+}
+
+/* Called after the key left the map. A saturated count keeps its bit: only a cost. */
+static void bloom_del(struct sl_dp_hook *h, const struct sl_key *k)
+{
+	uint64_t bit = sl_bloom_hash(k) >> h->bloom_shift;
+
+	if (h->bloom_counts[bit] == UINT8_MAX || h->bloom_counts[bit] == 0)
+		return;
+	if (--h->bloom_counts[bit] == 0)
+		__atomic_fetch_and(&h->bloom[bit / 64], ~(1ull << (bit % 64)), __ATOMIC_RELEASE);
 }
 
 static int write_shape(struct sl_dp_hook *h, uint32_t idx, bool active)
@@ -262,6 +324,7 @@ static void remove_entries(struct sl_dp_hook *h, struct sl_entry *entries, int n
 			continue;
 		if (was_first && next == UINT32_MAX) {
 			bpf_map_delete_elem(rules_fd, k);
+			bloom_del(h, k);
 		} else if (was_first) {
 			struct sl_rule_val v = { .slot = next, .action = SL_ACTION_DROP };
 
@@ -338,6 +401,7 @@ int sl_dp_rule_add(struct sl_dp_hook *h, const struct sl_match *m, uint32_t *slo
 		if (!first)
 			continue;
 		/* A new shape stays inactive until its entries are all in place. */
+		bloom_add(h, k);
 		rc = bpf_map_update_elem(rules_fd, k, &v, BPF_NOEXIST);
 		if (rc) {
 			rc = sl_err_set(err, rc == -E2BIG || rc == -ENOMEM ? ENOSPC : -rc,

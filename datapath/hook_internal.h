@@ -26,6 +26,11 @@ struct sl_dp_hook {
 	uint32_t shape_refs[SL_MAX_SHAPES]; /* entries using each shape; 0 = free */
 	uint32_t shapes_hi;
 
+	uint64_t *bloom;         /* the prefilter map, mmap()ed */
+	uint8_t *bloom_counts;   /* keys per bit, saturating at 255 (then the bit stays) */
+	uint64_t bloom_bits;
+	uint32_t bloom_shift;
+
 	struct sl_keyindex *keys;
 	struct sl_match *slot_match; /* the match of each slot in use */
 	bool *slot_used;
@@ -43,5 +48,7 @@ void sl_detach_tc(struct sl_dp_hook *h);
 
 /* Sizes the maps and disables the program this hook does not run. */
 int sl_skel_prepare(struct sl_dp_hook *h, struct sl_err *err);
+/* Once the object is loaded: maps the prefilter and writes the config. */
+int sl_hook_loaded(struct sl_dp_hook *h, struct sl_err *err);
 
 #endif

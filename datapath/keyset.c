@@ -126,6 +126,7 @@ int sl_keyset_expand(const struct sl_match *m, struct sl_entry **out, struct sl_
 				}
 				if (m->has_proto) {
 					sh->proto_mask = 0xff;
+					sh->proto = m->proto;
 					k->proto = m->proto;
 				}
 				/* For IP families the family already implies the ether type. */
@@ -151,5 +152,6 @@ int sl_shape_equal(const struct sl_shape *a, const struct sl_shape *b)
 	       !memcmp(a->dst_mask, b->dst_mask, sizeof(a->dst_mask)) &&
 	       a->ether_type_mask == b->ether_type_mask && a->sport_mask == b->sport_mask &&
 	       a->dport_mask == b->dport_mask && a->proto_mask == b->proto_mask &&
+	       a->proto == b->proto &&
 	       a->family == b->family && a->needs_ports == b->needs_ports;
 }

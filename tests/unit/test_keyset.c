@@ -198,7 +198,10 @@ static void check_entry_shape(const char *file, int line, const struct sl_entry 
 	ut_check(masked, file, line, "entry key has bits outside its shape's masks");
 	ut_check(k->shape == 0, file, line, "key.shape %u before a slot is given", k->shape);
 	ut_check(s->active == 0, file, line, "shape born active");
-	ut_check(s->pad[0] == 0 && s->pad[1] == 0, file, line, "shape padding not zero");
+	ut_check(s->pad == 0, file, line, "shape padding not zero");
+	/* A shape that matches the protocol carries it, so packets of others skip it. */
+	ut_check(s->proto_mask ? s->proto == k->proto : s->proto == 0, file, line,
+		 "shape proto %u, key proto %u, mask 0x%x", s->proto, k->proto, s->proto_mask);
 	ut_check(s->family == SL_FAMILY_ANY || s->family == SL_FAMILY_IPV4 ||
 			 s->family == SL_FAMILY_IPV6,
 		 file, line, "family %u", s->family);
@@ -571,14 +574,17 @@ static void test_shape_equal(void)
 
 	x = shape_of(&tcp, 0);
 	y = shape_of(&udp, 0);
-	CHECK(sl_shape_equal(&x, &y));
+	CHECK(!sl_shape_equal(&x, &y)); /* the protocol is part of a shape */
 	y = shape_of(&tcp, 1);
 	CHECK(!sl_shape_equal(&x, &y)); /* IPv4 vs IPv6 */
 	y = shape_of(&tcp_any, 0);
 	CHECK(!sl_shape_equal(&x, &y)); /* same masks but one needs ports */
 	x = shape_of(&p80, 0);
 	y = shape_of(&p81, 0);
-	CHECK(sl_shape_equal(&x, &y));
+	CHECK(!sl_shape_equal(&x, &y)); /* tcp dport vs udp dport */
+	p81.proto = 6;
+	y = shape_of(&p81, 0);
+	CHECK(sl_shape_equal(&x, &y)); /* tcp dport 80 vs tcp dport 81 */
 	y = shape_of(&s80, 0);
 	CHECK(!sl_shape_equal(&x, &y)); /* dport vs sport */
 	x = shape_of(&arp, 0);
