@@ -1,9 +1,9 @@
 /* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
 /*
- * Tuple space search over the active shapes: one masked hash probe per
- * shape, first hit wins. Shapes sit in the slot order user space gave them,
- * so when rules of several shapes match, which one is counted is not
- * specified (every match drops).
+ * Tuple space search over the shapes that can match the packet's class: one
+ * prefilter test per candidate shape and a masked hash probe when it passes;
+ * first hit wins. Shapes are probed in index order, so when rules of several
+ * shapes match, which one is counted is not specified (every match drops).
  */
 #ifndef SLUICE_CLASSIFY_H
 #define SLUICE_CLASSIFY_H
@@ -11,23 +11,43 @@
 #include "maps.h"
 #include "parse.h"
 
-static __always_inline void sl_mask_key(struct sl_key *key,
-					const struct sl_key *flow,
-					const struct sl_shape *sh, __u32 idx)
+/*
+ * ipv6 is a constant at each call: IPv4 and non-IP packets have zero in the
+ * address words w[2] and w[4], so their loop never touches them.
+ */
+static __always_inline int sl_probe_shapes(const struct sl_fastpath *fp,
+					   const struct sl_pkt *pkt, __u32 cand,
+					   const int ipv6)
 {
-	key->shape = idx;
-	key->proto = flow->proto & sh->proto_mask;
-	key->ether_type = flow->ether_type & sh->ether_type_mask;
-	key->sport = flow->sport & sh->sport_mask;
-	key->dport = flow->dport & sh->dport_mask;
-	key->src[0] = flow->src[0] & sh->src_mask[0];
-	key->src[1] = flow->src[1] & sh->src_mask[1];
-	key->src[2] = flow->src[2] & sh->src_mask[2];
-	key->src[3] = flow->src[3] & sh->src_mask[3];
-	key->dst[0] = flow->dst[0] & sh->dst_mask[0];
-	key->dst[1] = flow->dst[1] & sh->dst_mask[1];
-	key->dst[2] = flow->dst[2] & sh->dst_mask[2];
-	key->dst[3] = flow->dst[3] & sh->dst_mask[3];
+	const struct sl_key *f = &pkt->flow;
+	struct sl_key key = {};
+	__u32 i;
+
+	for (i = 0; i < SL_MAX_SHAPES; i++) {
+		const struct sl_key *m = &fp->shape_mask[i];
+		struct sl_rule_val *val;
+		__u32 bit;
+
+		if (!(cand >> i))
+			break;
+		if (!((cand >> i) & 1))
+			continue;
+		key.w[0] = (f->w[0] & m->w[0]) | SL_KEY_SHAPE_BITS(i);
+		key.w[1] = f->w[1] & m->w[1];
+		key.w[3] = f->w[3] & m->w[3];
+		if (ipv6) {
+			key.w[2] = f->w[2] & m->w[2];
+			key.w[4] = f->w[4] & m->w[4];
+		}
+		bit = sl_bloom_bit(sl_bloom_hash_words(key.w[0], key.w[1], ipv6 ? key.w[2] : 0,
+						       key.w[3], ipv6 ? key.w[4] : 0));
+		if (!(fp->bloom[bit >> 6] & (1ull << (bit & 63))))
+			continue; /* no key of this shape hashes here */
+		val = bpf_map_lookup_elem(&sl_rules, &key);
+		if (val)
+			return (int)(val->slot & 0x7fffffff);
+	}
+	return -1;
 }
 
 /*
@@ -37,48 +57,24 @@ static __always_inline void sl_mask_key(struct sl_key *key,
  */
 __attribute__((noinline)) int sl_classify(const struct sl_pkt *pkt)
 {
-	struct sl_config *cfg;
-	struct sl_key key;
-	__u32 zero = 0, hi, shift, i;
+	const struct sl_fastpath *fp;
+	__u32 zero = 0, cls, cand;
 
 	if (!pkt)
 		return -1;
-	cfg = bpf_map_lookup_elem(&sl_config, &zero);
-	if (!cfg)
+	fp = bpf_map_lookup_elem(&sl_fast, &zero);
+	if (!fp)
 		return -1;
-	hi = cfg->shapes_hi;
-	shift = cfg->bloom_shift;
-
-	for (i = 0; i < SL_MAX_SHAPES; i++) {
-		struct sl_rule_val *val;
-		struct sl_shape *sh;
-
-		if (i >= hi)
-			break;
-		sh = bpf_map_lookup_elem(&sl_shapes, &i);
-		if (!sh || !sh->active)
-			continue;
-		if (sh->family != SL_FAMILY_ANY && sh->family != pkt->family)
-			continue;
-		if (sh->needs_ports && !pkt->has_ports)
-			continue;
-		/* The protocol is part of a shape: other protocols' shapes cost one compare. */
-		if (sh->proto_mask && (pkt->l4_unknown || sh->proto != pkt->flow.proto))
-			continue;
-		sl_mask_key(&key, &pkt->flow, sh, i);
-		if (shift && shift < 64) {
-			__u64 bit = sl_bloom_hash(&key) >> shift;
-			__u32 word = (__u32)(bit >> 6);
-			__u64 *bits = bpf_map_lookup_elem(&sl_bloom, &word);
-
-			if (bits && !(*bits & (1ull << (bit & 63))))
-				continue; /* no key of this shape hashes here */
-		}
-		val = bpf_map_lookup_elem(&sl_rules, &key);
-		if (val)
-			return (int)(val->slot & 0x7fffffff);
-	}
-	return -1;
+	cls = sl_class_index(pkt->family, pkt->has_ports,
+			     pkt->l4_unknown ? SL_PROTO_UNKNOWN : pkt->flow.proto);
+	if (cls >= SL_NCLASSES)
+		return -1;
+	cand = fp->class_shapes[cls];
+	if (!cand)
+		return -1;
+	if (pkt->family == SL_FAMILY_IPV6)
+		return sl_probe_shapes(fp, pkt, cand, 1);
+	return sl_probe_shapes(fp, pkt, cand, 0);
 }
 
 static __always_inline void sl_count(__u32 slot, __u64 bytes)

@@ -20,28 +20,14 @@ struct {
 	__type(value, struct sl_rule_val);
 } sl_rules SEC(".maps");
 
-struct {
-	__uint(type, BPF_MAP_TYPE_ARRAY);
-	__uint(max_entries, SL_MAX_SHAPES);
-	__type(key, __u32);
-	__type(value, struct sl_shape);
-} sl_shapes SEC(".maps");
-
-struct {
-	__uint(type, BPF_MAP_TYPE_ARRAY);
-	__uint(max_entries, 1);
-	__type(key, __u32);
-	__type(value, struct sl_config);
-} sl_config SEC(".maps");
-
-/* Prefilter bits (see sl_bloom_hash); only user space writes them, through mmap. */
+/* Classes, shape masks and prefilter; only user space writes it, through mmap. */
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
 	__uint(map_flags, BPF_F_MMAPABLE);
-	__uint(max_entries, SL_DEFAULT_BLOOM_WORDS);
+	__uint(max_entries, 1);
 	__type(key, __u32);
-	__type(value, __u64);
-} sl_bloom SEC(".maps");
+	__type(value, struct sl_fastpath);
+} sl_fast SEC(".maps");
 
 /* Per-rule counters, indexed by the rule's slot. */
 struct {

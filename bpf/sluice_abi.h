@@ -23,28 +23,82 @@
 #define SL_FAMILY_IPV6 6
 
 /* Classifier key; the packet's fields ANDed with a shape's masks. */
+#define SL_KEY_WORDS 5
 struct sl_key {
-	__u8 shape;       /* index of the shape, so shapes never collide */
-	__u8 proto;       /* IP protocol (next header after extensions) */
-	__be16 ether_type; /* innermost ether type after VLAN tags */
-	__be16 sport;
-	__be16 dport;
-	__be32 src[4];    /* IPv4 uses src[0] only */
-	__be32 dst[4];
+	union {
+		struct {
+			__u8 shape;        /* index of the shape, so shapes never collide */
+			__u8 proto;        /* IP protocol (next header after extensions) */
+			__be16 ether_type; /* innermost ether type after VLAN tags */
+			__be16 sport;
+			__be16 dport;
+			__be32 src[4];     /* IPv4 uses src[0] only */
+			__be32 dst[4];
+		};
+		/* The same bytes as words: masking and hashing go a word at a time. */
+		__u64 w[SL_KEY_WORDS];
+	};
 };
 
-struct sl_shape {
-	__be32 src_mask[4];
-	__be32 dst_mask[4];
-	__be16 ether_type_mask;
-	__be16 sport_mask;
-	__be16 dport_mask;
-	__u8 proto_mask;
-	__u8 family;      /* SL_FAMILY_* */
-	__u8 active;      /* written last: 1 once all entries of the shape exist */
-	__u8 needs_ports; /* the rule names ports: non-first fragments never match */
-	__u8 proto;       /* with proto_mask: the protocol of every rule of the shape */
-	__u8 pad;
+/* The word of w[0] holding the shape byte, whatever the byte order. */
+#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+#define SL_KEY_SHAPE_BITS(idx) ((__u64)(idx))
+#else
+#define SL_KEY_SHAPE_BITS(idx) ((__u64)(idx) << 56)
+#endif
+
+/*
+ * Packet classes: which shapes a packet can possibly match depends only on
+ * its family, whether its ports were read and its protocol, so user space
+ * precomputes a bitmap of candidate shapes per class and a packet probes
+ * only those.
+ */
+#define SL_PROTO_UNKNOWN 256 /* the transport header is out of reach */
+#define SL_CLASS_PROTOS 257
+#define SL_NCLASSES (3 * 2 * SL_CLASS_PROTOS)
+
+static inline __attribute__((always_inline)) __u32 sl_class_index(__u8 family, __u8 has_ports,
+								   __u32 proto)
+{
+	__u32 fam = family == SL_FAMILY_IPV4 ? 1 : family == SL_FAMILY_IPV6 ? 2 : 0;
+
+	return (fam * 2 + (has_ports ? 1 : 0)) * SL_CLASS_PROTOS + proto;
+}
+
+/*
+ * Prefilter in front of the classifier hash: one bit per hashed key, so a
+ * shape that cannot match costs a few multiplies and a load instead of a
+ * hash-map lookup. Shared by BPF and user space, which must hash
+ * identically; the bit index is the hash's top bits. Words that are zero
+ * (IPv4 addresses use only w[1] and w[3]) add nothing, so BPF can skip them.
+ */
+#define SL_BLOOM_LOG2 21
+#define SL_BLOOM_WORDS (1u << (SL_BLOOM_LOG2 - 6))
+
+static inline __attribute__((always_inline)) __u64 sl_bloom_hash_words(__u64 w0, __u64 w1,
+									__u64 w2, __u64 w3,
+									__u64 w4)
+{
+	return (w0 * 0x9E3779B97F4A7C15ull) ^ (w1 * 0xC2B2AE3D27D4EB4Full) ^
+	       (w2 * 0x165667B19E3779F9ull) ^ (w3 * 0xD6E8FEB86659FD93ull) ^
+	       (w4 * 0xFF51AFD7ED558CCDull);
+}
+
+static inline __attribute__((always_inline)) __u32 sl_bloom_bit(__u64 hash)
+{
+	return (__u32)(hash >> (64 - SL_BLOOM_LOG2));
+}
+
+/*
+ * What the classifier reads on every packet, in one map value that user
+ * space writes through mmap(): candidate shapes per class, each shape's
+ * masks (in key form, shape byte zero) and the prefilter bits. A shape's
+ * bits in class_shapes are set only once its masks and keys are in place.
+ */
+struct sl_fastpath {
+	__u32 class_shapes[SL_NCLASSES];
+	struct sl_key shape_mask[SL_MAX_SHAPES];
+	__u64 bloom[SL_BLOOM_WORDS];
 };
 
 /* What a rule does when it matches. */
@@ -60,34 +114,8 @@ struct sl_counter {
 	__u64 bytes;
 };
 
-/* Index of the single configuration entry. */
-struct sl_config {
-	__u32 shapes_hi;   /* probe shapes [0, shapes_hi) */
-	__u32 bloom_shift; /* 64 - log2(bits of the prefilter); 0 = no prefilter yet */
-};
-
-/*
- * Prefilter in front of the classifier hash: one bit per hashed key, so a
- * shape that cannot match costs a multiply and a load instead of a hash-map
- * lookup. Shared by BPF and user space, which must hash identically; the
- * bit index is the hash's top bits.
- */
-static inline __attribute__((always_inline)) __u64 sl_bloom_hash(const struct sl_key *k)
-{
-	__u64 a = ((__u64)(k->src[0] ^ k->src[2]) << 32) | (k->src[1] ^ k->src[3]);
-	__u64 b = ((__u64)(k->dst[0] ^ k->dst[2]) << 32) | (k->dst[1] ^ k->dst[3]);
-	__u64 c = ((__u64)k->sport << 48) | ((__u64)k->dport << 32) |
-		  ((__u64)k->ether_type << 16) | ((__u64)k->proto << 8) | k->shape;
-
-	return (a * 0x9E3779B97F4A7C15ull) ^ (b * 0xC2B2AE3D27D4EB4Full) ^
-	       (c * 0x165667B19E3779F9ull);
-}
-
 /* Defaults for map sizes; the loader may resize before load. */
 #define SL_DEFAULT_RULE_SLOTS 131072
 #define SL_DEFAULT_KEYS (4 * SL_DEFAULT_RULE_SLOTS)
-/* Prefilter size: 4 bits per classifier key the hook can hold (power of two). */
-#define SL_BLOOM_BITS_PER_KEY 4
-#define SL_DEFAULT_BLOOM_WORDS (SL_DEFAULT_KEYS * SL_BLOOM_BITS_PER_KEY / 64)
 
 #endif

@@ -4,7 +4,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
 #include <unistd.h>
 
 #include <bpf/bpf.h>
@@ -40,16 +39,9 @@ int sl_hook_parse(const char *text, enum sl_hook_kind *kind)
 int sl_skel_prepare(struct sl_dp_hook *h, struct sl_err *err)
 {
 	struct sluice_bpf *s = h->skel;
-	uint64_t want = (uint64_t)h->nslots * 4 * SL_BLOOM_BITS_PER_KEY;
-	int rc, log2 = 12;
+	int rc;
 
-	while ((1ull << log2) < want && log2 < 32)
-		log2++;
-	h->bloom_bits = 1ull << log2;
-	h->bloom_shift = (uint32_t)(64 - log2);
-	rc = bpf_map__set_max_entries(s->maps.sl_bloom, (uint32_t)(h->bloom_bits / 64));
-	if (!rc)
-		rc = bpf_map__set_max_entries(s->maps.sl_counters, h->nslots);
+	rc = bpf_map__set_max_entries(s->maps.sl_counters, h->nslots);
 	if (!rc)
 		rc = bpf_map__set_max_entries(s->maps.sl_rules, h->nslots * 4);
 	if (!rc)
@@ -63,9 +55,7 @@ int sl_skel_prepare(struct sl_dp_hook *h, struct sl_err *err)
 
 static void hook_free(struct sl_dp_hook *h)
 {
-	if (h->bloom)
-		munmap(h->bloom, h->bloom_bits / 8);
-	free(h->bloom_counts);
+	sl_fast_close(&h->fast);
 	if (h->xdp)
 		xdp_program__close(h->xdp);
 	sluice_bpf__destroy(h->skel);
@@ -239,63 +229,9 @@ static int shape_index(struct sl_dp_hook *h, const struct sl_shape *want, const 
 	return free_idx;
 }
 
-static int write_config(struct sl_dp_hook *h)
-{
-	struct sl_config cfg = { .shapes_hi = 0, .bloom_shift = h->bloom_shift };
-	uint32_t zero = 0;
-
-	for (uint32_t i = 0; i < SL_MAX_SHAPES; i++)
-		if (h->shape_refs[i])
-			cfg.shapes_hi = i + 1;
-	h->shapes_hi = cfg.shapes_hi;
-	return bpf_map_update_elem(bpf_map__fd(h->skel->maps.sl_config), &zero, &cfg, 0);
-}
-
 int sl_hook_loaded(struct sl_dp_hook *h, struct sl_err *err)
 {
-	int fd = bpf_map__fd(h->skel->maps.sl_bloom);
-	void *mem;
-
-	mem = mmap(NULL, h->bloom_bits / 8, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
-	if (mem == MAP_FAILED)
-		return sl_err_set(err, errno, "cannot map the prefilter: %s", strerror(errno));
-	h->bloom = mem;
-	h->bloom_counts = calloc(h->bloom_bits, 1);
-	if (!h->bloom_counts)
-		return sl_err_set(err, ENOMEM, "out of memory");
-	if (write_config(h))
-		return sl_err_set(err, errno, "cannot write classifier config: %s", strerror(errno));
-	return 0;
-}
-
-/* Called before the key enters the map, so a reader never misses a present key. */
-static void bloom_add(struct sl_dp_hook *h, const struct sl_key *k)
-{
-	uint64_t bit = sl_bloom_hash(k) >> h->bloom_shift;
-
-	if (h->bloom_counts[bit] == UINT8_MAX)
-		return;
-	if (h->bloom_counts[bit]++ == 0)
-		__atomic_fetch_or(&h->bloom[bit / 64], 1ull << (bit % 64), __ATOMIC_RELEASE);
-}
-
-/* Called after the key left the map. A saturated count keeps its bit: only a cost. */
-static void bloom_del(struct sl_dp_hook *h, const struct sl_key *k)
-{
-	uint64_t bit = sl_bloom_hash(k) >> h->bloom_shift;
-
-	if (h->bloom_counts[bit] == UINT8_MAX || h->bloom_counts[bit] == 0)
-		return;
-	if (--h->bloom_counts[bit] == 0)
-		__atomic_fetch_and(&h->bloom[bit / 64], ~(1ull << (bit % 64)), __ATOMIC_RELEASE);
-}
-
-static int write_shape(struct sl_dp_hook *h, uint32_t idx, bool active)
-{
-	struct sl_shape sh = h->shapes[idx];
-
-	sh.active = active;
-	return bpf_map_update_elem(bpf_map__fd(h->skel->maps.sl_shapes), &idx, &sh, 0);
+	return sl_fast_open(&h->fast, bpf_map__fd(h->skel->maps.sl_fast), err);
 }
 
 static int zero_counters(struct sl_dp_hook *h, uint32_t slot)
@@ -324,7 +260,7 @@ static void remove_entries(struct sl_dp_hook *h, struct sl_entry *entries, int n
 			continue;
 		if (was_first && next == UINT32_MAX) {
 			bpf_map_delete_elem(rules_fd, k);
-			bloom_del(h, k);
+			sl_fast_bloom_del(&h->fast, k);
 		} else if (was_first) {
 			struct sl_rule_val v = { .slot = next, .action = SL_ACTION_DROP };
 
@@ -332,7 +268,7 @@ static void remove_entries(struct sl_dp_hook *h, struct sl_entry *entries, int n
 		}
 		h->shape_refs[k->shape]--;
 		if (!h->shape_refs[k->shape])
-			write_shape(h, k->shape, false);
+			sl_fast_shape_publish(&h->fast, k->shape, &h->shapes[k->shape], false);
 	}
 }
 
@@ -372,13 +308,10 @@ int sl_dp_rule_add(struct sl_dp_hook *h, const struct sl_match *m, uint32_t *slo
 		entries[i].key.shape = (uint8_t)idx;
 	}
 
-	/* Masks land while inactive, so a reader never sees a half-written active shape. */
-	for (i = 0; i < SL_MAX_SHAPES; i++) {
-		if (pending[i] && write_shape(h, (uint32_t)i, false)) {
-			free(entries);
-			return sl_err_set(err, errno, "cannot write rule shape: %s", strerror(errno));
-		}
-	}
+	/* Masks land while unlisted, so a reader never sees a half-written shape. */
+	for (i = 0; i < SL_MAX_SHAPES; i++)
+		if (pending[i])
+			sl_fast_shape_masks(&h->fast, (uint32_t)i, &h->shapes[i]);
 
 	slot = h->nfree ? h->free_slots[--h->nfree] : h->next_slot++;
 	rc = zero_counters(h, slot);
@@ -400,8 +333,8 @@ int sl_dp_rule_add(struct sl_dp_hook *h, const struct sl_match *m, uint32_t *slo
 		h->shape_refs[k->shape]++;
 		if (!first)
 			continue;
-		/* A new shape stays inactive until its entries are all in place. */
-		bloom_add(h, k);
+		/* A new shape stays unlisted until its entries are all in place. */
+		sl_fast_bloom_add(&h->fast, k);
 		rc = bpf_map_update_elem(rules_fd, k, &v, BPF_NOEXIST);
 		if (rc) {
 			rc = sl_err_set(err, rc == -E2BIG || rc == -ENOMEM ? ENOSPC : -rc,
@@ -410,17 +343,9 @@ int sl_dp_rule_add(struct sl_dp_hook *h, const struct sl_match *m, uint32_t *slo
 			goto undo_entries;
 		}
 	}
-	for (i = 0; i < SL_MAX_SHAPES; i++) {
-		if (pending[i] && write_shape(h, (uint32_t)i, true)) {
-			rc = sl_err_set(err, errno, "cannot activate rule shape: %s", strerror(errno));
-			goto undo_all;
-		}
-	}
-	rc = write_config(h);
-	if (rc) {
-		rc = sl_err_set(err, -rc, "cannot update classifier config: %s", strerror(-rc));
-		goto undo_all;
-	}
+	for (i = 0; i < SL_MAX_SHAPES; i++)
+		if (pending[i])
+			sl_fast_shape_publish(&h->fast, (uint32_t)i, &h->shapes[i], true);
 	h->slot_match[slot] = *m;
 	h->slot_used[slot] = true;
 	h->nrules++;
@@ -428,11 +353,8 @@ int sl_dp_rule_add(struct sl_dp_hook *h, const struct sl_match *m, uint32_t *slo
 	free(entries);
 	return 0;
 
-undo_all:
-	i = n;
 undo_entries:
 	remove_entries(h, entries, i, slot);
-	write_config(h);
 undo_slot:
 	h->free_slots[h->nfree++] = slot;
 	free(entries);
@@ -459,7 +381,6 @@ int sl_dp_rule_del(struct sl_dp_hook *h, uint32_t slot, struct sl_err *err)
 		}
 	}
 	remove_entries(h, entries, n, slot);
-	write_config(h);
 	free(entries);
 	h->slot_used[slot] = false;
 	h->free_slots[h->nfree++] = slot;

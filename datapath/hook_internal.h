@@ -6,6 +6,7 @@
 #include <net/if.h>
 #include <xdp/libxdp.h>
 
+#include "fastpath.h"
 #include "hook.h"
 #include "keyindex.h"
 #include "sluice.skel.h"
@@ -24,12 +25,7 @@ struct sl_dp_hook {
 
 	struct sl_shape shapes[SL_MAX_SHAPES];
 	uint32_t shape_refs[SL_MAX_SHAPES]; /* entries using each shape; 0 = free */
-	uint32_t shapes_hi;
-
-	uint64_t *bloom;         /* the prefilter map, mmap()ed */
-	uint8_t *bloom_counts;   /* keys per bit, saturating at 255 (then the bit stays) */
-	uint64_t bloom_bits;
-	uint32_t bloom_shift;
+	struct sl_fast fast;
 
 	struct sl_keyindex *keys;
 	struct sl_match *slot_match; /* the match of each slot in use */
@@ -48,7 +44,7 @@ void sl_detach_tc(struct sl_dp_hook *h);
 
 /* Sizes the maps and disables the program this hook does not run. */
 int sl_skel_prepare(struct sl_dp_hook *h, struct sl_err *err);
-/* Once the object is loaded: maps the prefilter and writes the config. */
+/* Once the object is loaded: maps the classifier's fast-path map. */
 int sl_hook_loaded(struct sl_dp_hook *h, struct sl_err *err);
 
 #endif

@@ -155,3 +155,26 @@ int sl_shape_equal(const struct sl_shape *a, const struct sl_shape *b)
 	       a->proto == b->proto &&
 	       a->family == b->family && a->needs_ports == b->needs_ports;
 }
+
+bool sl_shape_in_class(const struct sl_shape *sh, uint8_t family, bool has_ports, uint32_t proto)
+{
+	if (sh->family != SL_FAMILY_ANY && sh->family != family)
+		return false;
+	if (sh->needs_ports && !has_ports)
+		return false;
+	/* Protocol shapes never match a packet whose transport header is out of reach. */
+	if (sh->proto_mask && (proto == SL_PROTO_UNKNOWN || proto != sh->proto))
+		return false;
+	return true;
+}
+
+void sl_shape_mask_key(const struct sl_shape *sh, struct sl_key *out)
+{
+	memset(out, 0, sizeof(*out));
+	out->proto = sh->proto_mask;
+	out->ether_type = sh->ether_type_mask;
+	out->sport = sh->sport_mask;
+	out->dport = sh->dport_mask;
+	memcpy(out->src, sh->src_mask, sizeof(out->src));
+	memcpy(out->dst, sh->dst_mask, sizeof(out->dst));
+}

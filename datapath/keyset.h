@@ -7,13 +7,38 @@
 #ifndef SLUICE_KEYSET_H
 #define SLUICE_KEYSET_H
 
+#include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "match.h"
 #include "sluice_abi.h"
 
+/*
+ * Which fields a group of entries matches and with which masks; the hook
+ * gives each distinct shape a slot and the BPF side sees it in key form.
+ */
+struct sl_shape {
+	__be32 src_mask[4];
+	__be32 dst_mask[4];
+	__be16 ether_type_mask;
+	__be16 sport_mask;
+	__be16 dport_mask;
+	uint8_t proto_mask;
+	uint8_t family;      /* SL_FAMILY_*: which packets can match */
+	uint8_t needs_ports; /* the rule names ports: non-first fragments never match */
+	uint8_t proto;       /* with proto_mask: the protocol of every rule of the shape */
+};
+
+/* Whether a packet of this class (see sl_class_index) can match the shape. */
+bool sl_shape_in_class(const struct sl_shape *sh, uint8_t family, bool has_ports,
+		       uint32_t proto);
+
+/* The shape's masks as a key (shape byte zero), as the classifier ANDs them. */
+void sl_shape_mask_key(const struct sl_shape *sh, struct sl_key *out);
+
 struct sl_entry {
-	struct sl_shape shape; /* active == 0; the slot owner activates it */
+	struct sl_shape shape;
 	struct sl_key key;     /* key.shape is filled in when the shape gets a slot */
 };
 
