@@ -1,9 +1,11 @@
 /* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
 /*
  * Tuple space search over the shapes that can match the packet's class: one
- * prefilter test per candidate shape and a masked hash probe when it passes;
- * first hit wins. Shapes are probed in index order, so when rules of several
- * shapes match, which one is counted is not specified (every match drops).
+ * prefilter test per candidate shape and a masked hash probe when it passes.
+ * Drop shapes come first and their first hit wins: shapes are probed in
+ * index order, so when drop rules of several shapes match, which one is
+ * counted is not specified (every match drops). Then redirect shapes, all of
+ * them, and the hit with the lowest rank wins.
  */
 #ifndef SLUICE_CLASSIFY_H
 #define SLUICE_CLASSIFY_H
@@ -17,10 +19,12 @@
  */
 static __always_inline int sl_probe_shapes(const struct sl_fastpath *fp,
 					   const struct sl_pkt *pkt, __u32 cand,
-					   const int ipv6)
+					   const int ipv6, const int best_rank)
 {
 	const struct sl_key *f = &pkt->flow;
 	struct sl_key key = {};
+	__u64 rank = ~0ull;
+	int slot = -1;
 	__u32 i;
 
 	for (i = 0; i < SL_MAX_SHAPES; i++) {
@@ -44,21 +48,37 @@ static __always_inline int sl_probe_shapes(const struct sl_fastpath *fp,
 		if (!(fp->bloom[bit >> 6] & (1ull << (bit & 63))))
 			continue; /* no key of this shape hashes here */
 		val = bpf_map_lookup_elem(&sl_rules, &key);
-		if (val)
-			return (int)(val->slot & 0x7fffffff);
+		if (!val)
+			continue;
+		if (!best_rank)
+			return (int)(val->slot & SL_HIT_SLOT_MASK);
+		if (val->rank < rank) {
+			rank = val->rank;
+			slot = (int)(val->slot & SL_HIT_SLOT_MASK);
+		}
 	}
-	return -1;
+	return slot;
+}
+
+static __always_inline int sl_search(const struct sl_fastpath *fp, const struct sl_pkt *pkt,
+				     __u32 cand, const int best_rank)
+{
+	if (pkt->family == SL_FAMILY_IPV6)
+		return sl_probe_shapes(fp, pkt, cand, 1, best_rank);
+	return sl_probe_shapes(fp, pkt, cand, 0, best_rank);
 }
 
 /*
- * Returns the matching rule's slot, or -1. A global function: the verifier
+ * Returns the matching rule's slot, with SL_HIT_REDIRECT for a redirect
+ * rule, or -1. A global function: the verifier
  * checks it once on its own instead of once per parser path, which keeps
  * the programs far below the verifier's instruction budget.
  */
 __attribute__((noinline)) int sl_classify(const struct sl_pkt *pkt)
 {
 	const struct sl_fastpath *fp;
-	__u32 zero = 0, cls, cand;
+	__u32 zero = 0, cls, cand, drops;
+	int slot;
 
 	if (!pkt)
 		return -1;
@@ -70,14 +90,20 @@ __attribute__((noinline)) int sl_classify(const struct sl_pkt *pkt)
 	if (cls >= SL_NCLASSES)
 		return -1;
 	cand = fp->class_shapes[cls];
+	drops = cand & ~fp->redirect_shapes;
+	if (drops) {
+		slot = sl_search(fp, pkt, drops, 0);
+		if (slot >= 0)
+			return slot;
+	}
+	cand &= fp->redirect_shapes;
 	if (!cand)
 		return -1;
-	if (pkt->family == SL_FAMILY_IPV6)
-		return sl_probe_shapes(fp, pkt, cand, 1);
-	return sl_probe_shapes(fp, pkt, cand, 0);
+	slot = sl_search(fp, pkt, cand, 1);
+	return slot < 0 ? -1 : (int)((__u32)slot | SL_HIT_REDIRECT);
 }
 
-static __always_inline void sl_count(__u32 slot, __u64 bytes)
+static __always_inline struct sl_counter *sl_count(__u32 slot, __u64 bytes)
 {
 	struct sl_counter *c = bpf_map_lookup_elem(&sl_counters, &slot);
 
@@ -85,6 +111,7 @@ static __always_inline void sl_count(__u32 slot, __u64 bytes)
 		c->packets++;
 		c->bytes += bytes;
 	}
+	return c;
 }
 
 #endif

@@ -29,6 +29,14 @@ struct {
 	__type(value, struct sl_fastpath);
 } sl_fast SEC(".maps");
 
+/* Per-rule redirect parameters, indexed by the rule's slot (tc hooks only). */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, SL_DEFAULT_RULE_SLOTS);
+	__type(key, __u32);
+	__type(value, struct sl_redirect);
+} sl_redirects SEC(".maps");
+
 /* Per-rule counters, indexed by the rule's slot. */
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);

@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 /*
  * sluice's packet programs: an XDP program for fast drops on ingress and a
- * TC program (clsact ingress or egress) with the same classifier.
+ * TC program (clsact ingress or egress) with the same classifier that also
+ * redirects.
  */
 #include <linux/bpf.h>
 #include <linux/pkt_cls.h>
@@ -10,6 +11,7 @@
 #include <xdp/xdp_helpers.h>
 
 #include "classify.h"
+#include "redirect.h"
 
 /*
  * Lets libxdp's dispatcher run other XDP programs after ours when we pass a
@@ -31,7 +33,8 @@ int sluice_xdp(struct xdp_md *ctx)
 	if (sl_parse(data, data_end, &pkt) != SL_PARSE_OK)
 		return XDP_PASS;
 	slot = sl_classify(&pkt);
-	if (slot < 0)
+	/* Redirect rules live on tc hooks only; the daemon never gives XDP one. */
+	if (slot < 0 || (slot & SL_HIT_REDIRECT))
 		return XDP_PASS;
 	sl_count((__u32)slot, data_end - data);
 	return XDP_DROP;
@@ -58,6 +61,8 @@ int sluice_tc(struct __sk_buff *skb)
 	slot = sl_classify(&pkt);
 	if (slot < 0)
 		return TC_ACT_UNSPEC;
+	if (slot & SL_HIT_REDIRECT)
+		return sl_redirect(skb, &pkt, (__u32)slot & SL_HIT_SLOT_MASK);
 	sl_count((__u32)slot, skb->len);
 	return TC_ACT_SHOT;
 }

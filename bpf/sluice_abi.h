@@ -97,22 +97,56 @@ static inline __attribute__((always_inline)) __u32 sl_bloom_bit(__u64 hash)
  */
 struct sl_fastpath {
 	__u32 class_shapes[SL_NCLASSES];
+	__u32 redirect_shapes; /* shapes holding redirect rules; the others hold drop rules */
+	__u32 pad;
 	struct sl_key shape_mask[SL_MAX_SHAPES];
 	__u64 bloom[SL_BLOOM_WORDS];
 };
 
-/* What a rule does when it matches. */
+/*
+ * What a rule does when it matches. Drop rules are searched first and any
+ * match drops; only then are redirect rules searched, and the one with the
+ * lowest rank wins.
+ */
 #define SL_ACTION_DROP 1
+#define SL_ACTION_REDIRECT 2
 
 struct sl_rule_val {
-	__u32 slot;   /* index into the counters map */
+	__u32 slot;   /* index into the counters (and redirect) maps */
 	__u32 action; /* SL_ACTION_* */
+	__u64 rank;   /* redirect: priority, then specificity, then age; lowest wins */
+};
+
+/* Redirect modes. */
+#define SL_REDIR_EGRESS 1  /* bpf_redirect(ifindex, 0) */
+#define SL_REDIR_INGRESS 2 /* bpf_redirect(ifindex, BPF_F_INGRESS) */
+#define SL_REDIR_NEIGH 3   /* bpf_redirect_neigh(ifindex) */
+#define SL_REDIR_PEER 4    /* bpf_redirect_peer(ifindex) */
+#define SL_REDIR_ROUTE 5   /* bpf_fib_lookup, then redirect */
+
+/* sl_redirect.flags */
+#define SL_REDIR_SET_DMAC 1
+#define SL_REDIR_SET_SMAC 2
+
+struct sl_redirect {
+	__u32 ifindex; /* the target; for route, 0 = wherever the route points */
+	__u8 mode;     /* SL_REDIR_* */
+	__u8 flags;
+	__u8 dmac[6];
+	__u8 smac[6];
+	__u16 pad;
 };
 
 struct sl_counter {
 	__u64 packets;
 	__u64 bytes;
+	__u64 fallbacks;    /* route: the lookup did not resolve; the stack got the packet */
+	__u64 neigh_misses; /* route: no neighbour entry yet; the kernel resolves it */
 };
+
+/* sl_classify's result: the slot, and whether it is a redirect rule's. */
+#define SL_HIT_REDIRECT (1u << 30)
+#define SL_HIT_SLOT_MASK (SL_HIT_REDIRECT - 1)
 
 /* Defaults for map sizes; the loader may resize before load. */
 #define SL_DEFAULT_RULE_SLOTS 131072

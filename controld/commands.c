@@ -16,6 +16,8 @@ static const char *const no_args[] = { NULL };
 static const char *const status_args[] = { "iface", "netns", NULL };
 static const char *const add_drop_args[] = { "iface", "netns", "hook", "name",
 					     SL_MATCH_ARG_NAMES, NULL };
+static const char *const add_redirect_args[] = { "iface", "netns", "hook", "name",
+						 SL_MATCH_ARG_NAMES, SL_REDIRECT_ARG_NAMES, NULL };
 static const char *const list_args[] = { "iface", "netns", "hook", NULL };
 static const char *const id_args[] = { "id", NULL };
 
@@ -117,7 +119,26 @@ static int cmd_add_drop(struct sl_daemon *d, json_t *args, json_t **result, stru
 	uint64_t id;
 	int rc;
 
-	rc = sl_rule_spec_from_args(args, &spec, err);
+	rc = sl_rule_spec_from_args(args, SL_HOOK_XDP, &spec, err);
+	if (rc)
+		return rc;
+	rc = sl_ruleset_add(d->rules, &spec, &id, err);
+	if (rc)
+		return rc;
+	*result = json_pack("{s:I}", "id", (json_int_t)id);
+	return 0;
+}
+
+static int cmd_add_redirect(struct sl_daemon *d, json_t *args, json_t **result,
+			    struct sl_err *err)
+{
+	struct sl_rule_spec spec;
+	uint64_t id;
+	int rc;
+
+	rc = sl_rule_spec_from_args(args, SL_HOOK_TC_INGRESS, &spec, err);
+	if (!rc)
+		rc = sl_redirect_spec_from_args(args, &spec, err);
 	if (rc)
 		return rc;
 	rc = sl_ruleset_add(d->rules, &spec, &id, err);
@@ -171,11 +192,13 @@ static int cmd_del(struct sl_daemon *d, json_t *args, json_t **result, struct sl
 
 static json_t *stats_item(struct sl_rule *r)
 {
-	uint64_t packets, bytes;
+	struct sl_dp_counters c;
 
-	sl_dp_rule_counters(r->attach->dp, r->slot, &packets, &bytes);
-	return json_pack("{s:I, s:I, s:I}", "id", (json_int_t)r->id, "packets",
-			 (json_int_t)packets, "bytes", (json_int_t)bytes);
+	sl_dp_rule_stats(r->attach->dp, r->slot, &c);
+	return json_pack("{s:I, s:s, s:I, s:I, s:I, s:I}", "id", (json_int_t)r->id, "kind",
+			 r->action == SL_ACTION_REDIRECT ? "redirect" : "drop", "packets",
+			 (json_int_t)c.packets, "bytes", (json_int_t)c.bytes, "fallbacks",
+			 (json_int_t)c.fallbacks, "neigh_misses", (json_int_t)c.neigh_misses);
 }
 
 static int cmd_stats(struct sl_daemon *d, json_t *args, json_t **result, struct sl_err *err)
@@ -207,6 +230,7 @@ static const struct sl_command commands[] = {
 	{ "hello", cmd_hello, no_args },
 	{ "status", cmd_status, status_args },
 	{ "add-drop", cmd_add_drop, add_drop_args },
+	{ "add-redirect", cmd_add_redirect, add_redirect_args },
 	{ "list", cmd_list, list_args },
 	{ "del", cmd_del, id_args },
 	{ "stats", cmd_stats, id_args },

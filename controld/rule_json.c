@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "args.h"
+#include "link.h"
 #include "rule_json.h"
 
 /* Parses one optional text argument with parse(); *has tells whether it was given. */
@@ -30,7 +31,8 @@ static void prefix_arg_name(struct sl_err *err, const char *name)
 	sl_utf8_trim(err->msg);
 }
 
-int sl_rule_spec_from_args(json_t *args, struct sl_rule_spec *spec, struct sl_err *err)
+int sl_rule_spec_from_args(json_t *args, enum sl_hook_kind default_hook,
+			   struct sl_rule_spec *spec, struct sl_err *err)
 {
 	struct sl_match *m = &spec->match;
 	const char *hook;
@@ -46,7 +48,7 @@ int sl_rule_spec_from_args(json_t *args, struct sl_rule_spec *spec, struct sl_er
 				  spec->ifname);
 	if (spec->netns && strlen(spec->netns) >= SL_NETNS_SPEC_MAX)
 		return sl_err_set(err, EINVAL, "netns: longer than %d bytes", SL_NETNS_SPEC_MAX - 1);
-	spec->kind = SL_HOOK_XDP;
+	spec->kind = default_hook;
 	if (hook && sl_hook_parse(hook, &spec->kind))
 		return sl_err_set(err, EINVAL, "hook: '%s' is not xdp, tc-ingress or tc-egress", hook);
 
@@ -59,6 +61,40 @@ int sl_rule_spec_from_args(json_t *args, struct sl_rule_spec *spec, struct sl_er
 			&m->ether_type, err))
 		return -EINVAL;
 	return sl_match_validate(m, err);
+}
+
+static int parse_mode(const char *text, uint8_t *mode, struct sl_err *err)
+{
+	return sl_redirect_mode_parse(text, mode, err);
+}
+
+int sl_redirect_spec_from_args(json_t *args, struct sl_rule_spec *spec, struct sl_err *err)
+{
+	struct sl_redirect_spec *r = &spec->redirect;
+	bool has_mode = false, has_priority = false;
+	uint64_t priority = SL_DEFAULT_PRIORITY;
+	const char *to;
+
+	spec->action = SL_ACTION_REDIRECT;
+	if (args_string(args, "to", false, &to, err) ||
+	    args_uint(args, "priority", false, UINT16_MAX, &priority, &has_priority, err) ||
+	    PARSE_FIELD(args, "mode", &has_mode, parse_mode, &r->mode, err) ||
+	    PARSE_FIELD(args, "dst-mac", &r->has_dst_mac, sl_parse_mac, r->dst_mac, err) ||
+	    PARSE_FIELD(args, "src-mac", &r->has_src_mac, sl_parse_mac, r->src_mac, err))
+		return -EINVAL;
+	if (!has_mode)
+		return sl_err_set(err, EINVAL,
+				  "mode: required (egress, ingress, neigh, peer or route)");
+	spec->priority = (uint16_t)priority;
+	if (to) {
+		if (!to[0] || strlen(to) >= sizeof(r->to))
+			return sl_err_set(err, EINVAL, "to: '%s' is not a valid interface name", to);
+		snprintf(r->to, sizeof(r->to), "%s", to);
+	} else if (r->mode != SL_REDIR_ROUTE) {
+		return sl_err_set(err, EINVAL, "to: required for mode %s (only route can do without)",
+				  sl_redirect_mode_name(r->mode));
+	}
+	return 0;
 }
 
 static json_t *str_or_null(bool has, const char *text)
@@ -96,10 +132,16 @@ json_t *sl_rule_to_json(const struct sl_rule *r)
 		else
 			snprintf(etype, sizeof(etype), "0x%04x", m->ether_type);
 	}
-	sl_dp_rule_counters(r->attach->dp, r->slot, &packets, &bytes);
+	struct sl_dp_counters c;
+	json_t *item;
 
-	return json_pack("{s:I, s:s, s:o, s:s, s:o, s:s, s:o, s:o, s:o, s:o, s:o, s:o, s:I, s:I}",
-			 "id", (json_int_t)r->id, "kind", "drop",
+	sl_dp_rule_stats(r->attach->dp, r->slot, &c);
+	packets = c.packets;
+	bytes = c.bytes;
+
+	item = json_pack("{s:I, s:s, s:o, s:s, s:o, s:s, s:o, s:o, s:o, s:o, s:o, s:o, s:I, s:I}",
+			 "id", (json_int_t)r->id,
+			 "kind", r->action == SL_ACTION_REDIRECT ? "redirect" : "drop",
 			 "name", str_or_null(r->name[0], r->name),
 			 "iface", r->attach->ifname,
 			 "netns", str_or_null(r->attach->netns[0], r->attach->netns),
@@ -110,4 +152,34 @@ json_t *sl_rule_to_json(const struct sl_rule *r)
 			 "dport", str_or_null(m->has_dport, dport),
 			 "ether-type", str_or_null(m->has_ether_type, etype),
 			 "packets", (json_int_t)packets, "bytes", (json_int_t)bytes);
+	if (item && r->action == SL_ACTION_REDIRECT)
+		json_object_update_new(item, sl_redirect_to_json(r, &c));
+	return item;
+}
+
+static json_t *mac_or_null(bool has, const uint8_t mac[6])
+{
+	char text[18];
+
+	if (!has)
+		return json_null();
+	sl_format_mac(mac, text, sizeof(text));
+	return json_string(text);
+}
+
+json_t *sl_redirect_to_json(const struct sl_rule *r, const struct sl_dp_counters *c)
+{
+	const struct sl_redirect_spec *s = &r->redirect;
+	const struct sl_redirect *d = &r->resolved;
+
+	return json_pack("{s:o, s:s, s:i, s:o, s:o, s:o, s:o, s:I, s:I}",
+			 "to", str_or_null(s->to[0], s->to),
+			 "mode", sl_redirect_mode_name(s->mode),
+			 "priority", (int)r->priority,
+			 "dst-mac", mac_or_null(s->has_dst_mac, s->dst_mac),
+			 "src-mac", mac_or_null(s->has_src_mac, s->src_mac),
+			 "set_dst_mac", mac_or_null(d->flags & SL_REDIR_SET_DMAC, d->dmac),
+			 "set_src_mac", mac_or_null(d->flags & SL_REDIR_SET_SMAC, d->smac),
+			 "fallbacks", (json_int_t)c->fallbacks,
+			 "neigh_misses", (json_int_t)c->neigh_misses);
 }

@@ -10,10 +10,18 @@
 /* Match argument names shared by every add-* command. */
 #define SL_MATCH_ARG_NAMES "src", "dst", "proto", "sport", "dport", "ether-type"
 
+/* Redirect argument names of add-redirect, besides the match. */
+#define SL_REDIRECT_ARG_NAMES "to", "mode", "dst-mac", "src-mac", "priority"
+
 /* Fills spec from add-* arguments; spec's strings point into args. */
-int sl_rule_spec_from_args(json_t *args, struct sl_rule_spec *spec, struct sl_err *err);
+int sl_rule_spec_from_args(json_t *args, enum sl_hook_kind default_hook,
+			   struct sl_rule_spec *spec, struct sl_err *err);
+/* The redirect part of add-redirect's arguments. */
+int sl_redirect_spec_from_args(json_t *args, struct sl_rule_spec *spec, struct sl_err *err);
 
 /* A list item: id, kind, name, iface, netns, hook, match fields, counters. */
 json_t *sl_rule_to_json(const struct sl_rule *r);
+/* The redirect members of a redirect rule's list item. */
+json_t *sl_redirect_to_json(const struct sl_rule *r, const struct sl_dp_counters *c);
 
 #endif

@@ -131,9 +131,27 @@ out:
 	return rc;
 }
 
+/* Checks the target in the rule's namespace before anything is attached. */
+static int resolve_redirect(const struct sl_rule_spec *spec, struct sl_redirect *out,
+			    struct sl_err *err)
+{
+	int nsfd, rc;
+
+	rc = sl_netns_open(spec->netns, &nsfd, err);
+	if (rc)
+		return rc;
+	rc = sl_redirect_resolve(nsfd, spec->ifname, spec->kind, sl_match_family(&spec->match),
+				 &spec->redirect, out, err);
+	if (nsfd >= 0)
+		close(nsfd);
+	return rc;
+}
+
 int sl_ruleset_add(struct sl_ruleset *rs, const struct sl_rule_spec *spec, uint64_t *id,
 		   struct sl_err *err)
 {
+	uint32_t action = spec->action ? spec->action : SL_ACTION_DROP;
+	struct sl_dp_action act = { .kind = action, .priority = spec->priority };
 	struct sl_attach *a = NULL;
 	struct sl_rule *r, *d;
 	size_t b;
@@ -144,6 +162,11 @@ int sl_ruleset_add(struct sl_ruleset *rs, const struct sl_rule_spec *spec, uint6
 	rc = sl_match_validate(&spec->match, err);
 	if (rc)
 		return rc;
+	if (action == SL_ACTION_REDIRECT) {
+		rc = resolve_redirect(spec, &act.redirect, err);
+		if (rc)
+			return rc;
+	}
 	if (rs->nrules == rs->cap) {
 		size_t cap = rs->cap ? rs->cap * 2 : 64;
 		struct sl_rule **grown = realloc(rs->rules, cap * sizeof(*grown));
@@ -164,15 +187,20 @@ int sl_ruleset_add(struct sl_ruleset *rs, const struct sl_rule_spec *spec, uint6
 
 	b = dup_bucket(a, &spec->match);
 	for (d = rs->dup[b]; d; d = d->dup_next) {
-		if (d->attach == a && !memcmp(&d->match, &spec->match, sizeof(d->match))) {
+		/* A drop and a redirect of one match coexist (drop wins); two of a kind would not. */
+		if (d->attach == a && d->action == action && d->priority == act.priority &&
+		    !memcmp(&d->match, &spec->match, sizeof(d->match))) {
 			free(r);
 			attach_release(rs, a);
-			return sl_err_set(err, EEXIST, "rule %llu already matches exactly this on %s %s",
-					  (unsigned long long)d->id, a->ifname, sl_hook_name(a->kind));
+			return sl_err_set(err, EEXIST, "rule %llu already matches exactly this on %s %s%s",
+					  (unsigned long long)d->id, a->ifname, sl_hook_name(a->kind),
+					  action == SL_ACTION_REDIRECT
+						  ? " (a different priority would rank them)"
+						  : "");
 		}
 	}
 
-	rc = sl_dp_rule_add(a->dp, &spec->match, &r->slot, err);
+	rc = sl_dp_rule_add_action(a->dp, &spec->match, &act, &r->slot, err);
 	if (rc) {
 		free(r);
 		attach_release(rs, a);
@@ -180,6 +208,12 @@ int sl_ruleset_add(struct sl_ruleset *rs, const struct sl_rule_spec *spec, uint6
 	}
 	r->id = rs->next_id++;
 	r->match = spec->match;
+	r->action = action;
+	r->priority = act.priority;
+	if (action == SL_ACTION_REDIRECT) {
+		r->redirect = spec->redirect;
+		r->resolved = act.redirect;
+	}
 	r->attach = a;
 	if (spec->name)
 		snprintf(r->name, sizeof(r->name), "%s", spec->name);

@@ -12,6 +12,7 @@
 
 #include "hook.h"
 #include "match.h"
+#include "redirect.h"
 #include "sl_err.h"
 
 #define SL_NAME_MAX 64
@@ -30,6 +31,10 @@ struct sl_rule {
 	uint64_t id;
 	char name[SL_NAME_MAX + 1]; /* "" = none */
 	struct sl_match match;       /* zero-filled beyond its fields: compared bytewise */
+	uint32_t action;             /* SL_ACTION_* */
+	uint16_t priority;           /* redirect */
+	struct sl_redirect_spec redirect; /* redirect, as asked */
+	struct sl_redirect resolved;      /* redirect, as the datapath does it */
 	struct sl_attach *attach;
 	uint32_t slot;
 	struct sl_rule *dup_next;    /* chain of the duplicate-detection table */
@@ -42,7 +47,12 @@ struct sl_rule_spec {
 	enum sl_hook_kind kind;
 	const char *name;  /* NULL = none */
 	struct sl_match match;
+	uint32_t action;   /* SL_ACTION_DROP (0 means drop too) or SL_ACTION_REDIRECT */
+	uint16_t priority; /* redirect: lower wins (default SL_DEFAULT_PRIORITY) */
+	struct sl_redirect_spec redirect;
 };
+
+#define SL_DEFAULT_PRIORITY 100
 
 struct sl_ruleset;
 

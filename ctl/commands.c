@@ -4,12 +4,7 @@
 
 #include "commands.h"
 
-/*
- * Options shared by several commands. A new command composes these with its
- * own entries; e.g. add-redirect would be OPT_IFACE(CTL_OPT_REQUIRED, ...),
- * OPT_NETNS(...), OPT_HOOK(...), { "to", ... }, { "mode", ... },
- * OPT_MATCH_FIELDS, OPT_NAME.
- */
+/* Options shared by several commands; a command composes them with its own. */
 #define OPT_STR(name, flags, meta, help) { name, 0, CTL_OPT_STRING, flags, meta, help }
 #define OPT_IFACE(flags, help) OPT_STR("iface", flags, "IF", help)
 #define OPT_NETNS(help) OPT_STR("netns", 0, "NS", help)
@@ -42,6 +37,29 @@ static const struct ctl_opt add_drop_opts[] = {
 	OPT_NETNS(NETNS_HELP),
 	OPT_HOOK("xdp (default), tc-ingress or tc-egress"),
 	OPT_MATCH_FIELDS,
+	OPT_NAME,
+	CTL_OPT_END,
+};
+
+static const struct ctl_opt add_redirect_opts[] = {
+	OPT_IFACE(CTL_OPT_REQUIRED, "interface whose packets are steered"),
+	OPT_NETNS(NETNS_HELP),
+	OPT_HOOK("tc-ingress (default) or tc-egress"),
+	OPT_MATCH_FIELDS,
+	OPT_STR("to", 0, "IF2", "target interface, in the same namespace as IF\n"
+		"(optional for --mode route)"),
+	OPT_STR("mode", CTL_OPT_REQUIRED, "MODE",
+		"egress: transmit out of IF2; ingress: receive on IF2;\n"
+		"neigh: out of IF2, MACs from the neighbour table;\n"
+		"peer: into IF2's veth peer in its namespace (tc-ingress);\n"
+		"route: where the routing table says (then neigh or egress)"),
+	OPT_STR("dst-mac", 0, "MAC", "destination MAC to write (default for egress/peer\n"
+		"to a veth: the peer's; for ingress: IF2's)"),
+	OPT_STR("src-mac", 0, "MAC", "source MAC to write (default for egress/peer to a\n"
+		"veth: IF2's)"),
+	{ "priority", 0, CTL_OPT_INT, 0, "N",
+	  "0-65535, lower wins when several redirects match;\n"
+	  "default 100, ties go to the more specific match" },
 	OPT_NAME,
 	CTL_OPT_END,
 };
@@ -92,6 +110,22 @@ const struct ctl_cmd ctl_commands[] = {
 			"  sluicectl add-drop --iface eth0 --hook tc-egress --proto udp --dport 6881-6889\n"
 			"  sluicectl add-drop --iface veth0 --netns blue --ether-type arp --name 'no arp'",
 		.opts = add_drop_opts,
+		.render = ctl_render_added,
+	},
+	{
+		.name = "add-redirect",
+		.summary = "add a rule that steers matching packets to another interface",
+		.description =
+			"Runs on tc (clsact) hooks. Drop rules on the same hook are applied\n"
+			"first: a packet that a drop rule matches is dropped. When several\n"
+			"redirect rules match, the lowest --priority wins, then the more\n"
+			"specific match (longer prefixes, ports, protocol), then the older rule.\n"
+			"\n"
+			"Examples:\n"
+			"  sluicectl add-redirect --iface veth-a --dst 10.1.0.0/24 --to veth-b --mode peer\n"
+			"  sluicectl add-redirect --iface eth0 --proto udp --dport 53 --to eth1 --mode neigh\n"
+			"  sluicectl add-redirect --iface eth0 --dst 10.2.0.0/16 --mode route",
+		.opts = add_redirect_opts,
 		.render = ctl_render_added,
 	},
 	{

@@ -126,11 +126,31 @@ int ctl_render_deleted(FILE *out, const json_t *args, const json_t *result)
 	return render_id_line(out, "deleted", id ? id : json_object_get(args, "id"));
 }
 
+/* "drop", or a redirect as "MODE to IF2". */
+static void format_action(const json_t *rule, char *buf, size_t len)
+{
+	char b1[CELL_MAX], b2[CELL_MAX];
+	const json_t *to = json_object_get(rule, "to");
+
+	if (!json_is_string(json_object_get(rule, "mode"))) {
+		snprintf(buf, len, "%s", ctl_json_text(json_object_get(rule, "kind"), b1, sizeof(b1)));
+		return;
+	}
+	if (json_is_string(to))
+		snprintf(buf, len, "%s to %s",
+			 ctl_json_text(json_object_get(rule, "mode"), b1, sizeof(b1)),
+			 ctl_json_text(to, b2, sizeof(b2)));
+	else
+		snprintf(buf, len, "%s", ctl_json_text(json_object_get(rule, "mode"), b1, sizeof(b1)));
+}
+
 /*
  * One row per item of result's "rules" array. fields[c] names each column's
  * member; a NULL field is the match column, written out from the rule's
- * match members.
+ * match members, and ACTION_FIELD the action column.
  */
+#define ACTION_FIELD "@action"
+
 static int render_rules_table(FILE *out, const json_t *result, const char *const *headers,
 			      const char *const *fields, size_t ncols, unsigned right_aligned)
 {
@@ -150,7 +170,10 @@ static int render_rules_table(FILE *out, const json_t *result, const char *const
 	ctl_table_init(&t, headers, ncols, right_aligned);
 	json_array_foreach(rules, i, rule) {
 		for (c = 0; c < ncols; c++) {
-			if (fields[c]) {
+			if (fields[c] && !strcmp(fields[c], ACTION_FIELD)) {
+				format_action(rule, bufs[c], CELL_MAX);
+				cells[c] = bufs[c];
+			} else if (fields[c]) {
 				cells[c] = ctl_json_text(json_object_get(rule, fields[c]), bufs[c],
 							 CELL_MAX);
 			} else {
@@ -171,10 +194,10 @@ static int render_rules_table(FILE *out, const json_t *result, const char *const
 int ctl_render_list(FILE *out, const json_t *args, const json_t *result)
 {
 	static const char *const headers[] = {
-		"ID", "KIND", "IFACE", "NETNS", "HOOK", "MATCH", "NAME", "PACKETS", "BYTES",
+		"ID", "ACTION", "IFACE", "NETNS", "HOOK", "MATCH", "NAME", "PACKETS", "BYTES",
 	};
 	static const char *const fields[] = {
-		"id", "kind", "iface", "netns", "hook", NULL, "name", "packets", "bytes",
+		"id", ACTION_FIELD, "iface", "netns", "hook", NULL, "name", "packets", "bytes",
 	};
 
 	(void)args;
@@ -183,11 +206,13 @@ int ctl_render_list(FILE *out, const json_t *args, const json_t *result)
 
 int ctl_render_stats(FILE *out, const json_t *args, const json_t *result)
 {
-	static const char *const headers[] = { "ID", "PACKETS", "BYTES" };
-	static const char *const fields[] = { "id", "packets", "bytes" };
+	static const char *const headers[] = { "ID", "KIND", "PACKETS", "BYTES", "FALLBACKS",
+					       "NEIGH-MISSES" };
+	static const char *const fields[] = { "id", "kind", "packets", "bytes", "fallbacks",
+					      "neigh_misses" };
 
 	(void)args;
-	return render_rules_table(out, result, headers, fields, 3, 0x7);
+	return render_rules_table(out, result, headers, fields, 6, 0x3d);
 }
 
 /* json_equal() calls two absent members different; here they are the same. */

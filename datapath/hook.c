@@ -42,6 +42,10 @@ int sl_skel_prepare(struct sl_dp_hook *h, struct sl_err *err)
 	int rc;
 
 	rc = bpf_map__set_max_entries(s->maps.sl_counters, h->nslots);
+	/* XDP hooks hold drop rules only. */
+	if (!rc)
+		rc = bpf_map__set_max_entries(s->maps.sl_redirects,
+					      h->kind == SL_HOOK_XDP ? 1 : h->nslots);
 	if (!rc)
 		rc = bpf_map__set_max_entries(s->maps.sl_rules, h->nslots * 4);
 	if (!rc)
@@ -62,6 +66,7 @@ static void hook_free(struct sl_dp_hook *h)
 	sl_keyindex_free(h->keys);
 	free(h->slot_match);
 	free(h->slot_used);
+	free(h->slot_action);
 	free(h->free_slots);
 	if (h->netns_fd >= 0)
 		close(h->netns_fd);
@@ -81,8 +86,10 @@ static struct sl_dp_hook *hook_alloc(enum sl_hook_kind kind, const struct sl_dp_
 	h->keys = sl_keyindex_new();
 	h->slot_match = calloc(h->nslots, sizeof(*h->slot_match));
 	h->slot_used = calloc(h->nslots, sizeof(*h->slot_used));
+	h->slot_action = calloc(h->nslots, sizeof(*h->slot_action));
 	h->free_slots = calloc(h->nslots, sizeof(*h->free_slots));
-	if (h->ncpus <= 0 || !h->keys || !h->slot_match || !h->slot_used || !h->free_slots) {
+	if (h->ncpus <= 0 || !h->keys || !h->slot_match || !h->slot_used || !h->slot_action ||
+	    !h->free_slots) {
 		hook_free(h);
 		return NULL;
 	}
@@ -253,16 +260,19 @@ static void remove_entries(struct sl_dp_hook *h, struct sl_entry *entries, int n
 
 	for (int i = 0; i < n; i++) {
 		struct sl_key *k = &entries[i].key;
+		uint64_t next_rank;
 		uint32_t next;
 		int was_first;
 
-		if (sl_keyindex_del(h->keys, k, slot, &was_first, &next))
+		if (sl_keyindex_del(h->keys, k, slot, &was_first, &next, &next_rank))
 			continue;
 		if (was_first && next == UINT32_MAX) {
 			bpf_map_delete_elem(rules_fd, k);
 			sl_fast_bloom_del(&h->fast, k);
 		} else if (was_first) {
-			struct sl_rule_val v = { .slot = next, .action = SL_ACTION_DROP };
+			struct sl_rule_val v = { .slot = next,
+						 .action = h->shapes[k->shape].action,
+						 .rank = next_rank };
 
 			bpf_map_update_elem(rules_fd, k, &v, BPF_EXIST);
 		}
@@ -272,18 +282,59 @@ static void remove_entries(struct sl_dp_hook *h, struct sl_entry *entries, int n
 	}
 }
 
+/* Lower wins: the operator's priority, then the narrower match, then the older rule. */
+static uint64_t rule_rank(struct sl_dp_hook *h, const struct sl_match *m,
+			  const struct sl_dp_action *act)
+{
+	unsigned int spec = sl_match_specificity(m);
+
+	if (act->kind != SL_ACTION_REDIRECT)
+		return 0;
+	return ((uint64_t)act->priority << 48) | ((uint64_t)(0xffff - (spec & 0xffff)) << 32) |
+	       h->next_seq++;
+}
+
+static int check_action(struct sl_dp_hook *h, const struct sl_dp_action *act, struct sl_err *err)
+{
+	if (act->kind == SL_ACTION_DROP)
+		return 0;
+	if (act->kind != SL_ACTION_REDIRECT)
+		return sl_err_set(err, EINVAL, "unknown rule action %u", act->kind);
+	if (h->kind == SL_HOOK_XDP)
+		return sl_err_set(err, EINVAL, "redirect rules need a tc hook (tc-ingress or tc-egress)");
+	if (act->redirect.mode < SL_REDIR_EGRESS || act->redirect.mode > SL_REDIR_ROUTE)
+		return sl_err_set(err, EINVAL, "unknown redirect mode %u", act->redirect.mode);
+	if (!act->redirect.ifindex && act->redirect.mode != SL_REDIR_ROUTE)
+		return sl_err_set(err, EINVAL, "this redirect mode needs a target interface");
+	return 0;
+}
+
 int sl_dp_rule_add(struct sl_dp_hook *h, const struct sl_match *m, uint32_t *slot_out,
 		   struct sl_err *err)
+{
+	struct sl_dp_action drop = { .kind = SL_ACTION_DROP };
+
+	return sl_dp_rule_add_action(h, m, &drop, slot_out, err);
+}
+
+int sl_dp_rule_add_action(struct sl_dp_hook *h, const struct sl_match *m,
+			  const struct sl_dp_action *act, uint32_t *slot_out, struct sl_err *err)
 {
 	bool pending[SL_MAX_SHAPES] = { false };
 	int rules_fd = bpf_map__fd(h->skel->maps.sl_rules);
 	struct sl_entry *entries;
+	uint64_t rank;
 	int n, i, rc;
 	uint32_t slot;
 
+	rc = check_action(h, act, err);
+	if (rc)
+		return rc;
 	n = sl_keyset_expand(m, &entries, err);
 	if (n < 0)
 		return n;
+	for (i = 0; i < n; i++)
+		entries[i].shape.action = (uint8_t)act->kind;
 	if (h->nfree == 0 && h->next_slot >= h->nslots) {
 		free(entries);
 		return sl_err_set(err, ENOSPC, "%s%s%s holds %u rules, its maximum", h->ifname,
@@ -315,17 +366,22 @@ int sl_dp_rule_add(struct sl_dp_hook *h, const struct sl_match *m, uint32_t *slo
 
 	slot = h->nfree ? h->free_slots[--h->nfree] : h->next_slot++;
 	rc = zero_counters(h, slot);
+	if (!rc && act->kind == SL_ACTION_REDIRECT)
+		rc = bpf_map_update_elem(bpf_map__fd(h->skel->maps.sl_redirects), &slot,
+					 &act->redirect, 0);
 	if (rc) {
-		rc = sl_err_set(err, -rc, "cannot reset counters: %s", strerror(-rc));
+		rc = sl_err_set(err, -rc, "cannot prepare the rule's slot: %s", strerror(-rc));
 		goto undo_slot;
 	}
+	rank = rule_rank(h, m, act);
 
 	for (i = 0; i < n; i++) {
 		struct sl_key *k = &entries[i].key;
-		struct sl_rule_val v = { .slot = slot, .action = SL_ACTION_DROP };
+		struct sl_rule_val v = { .slot = slot, .action = act->kind, .rank = rank };
+		uint32_t prev;
 		int first;
 
-		rc = sl_keyindex_add(h->keys, k, slot, &first);
+		rc = sl_keyindex_add(h->keys, k, slot, rank, &first, &prev);
 		if (rc) {
 			rc = sl_err_set(err, ENOMEM, "out of memory");
 			goto undo_entries;
@@ -334,8 +390,9 @@ int sl_dp_rule_add(struct sl_dp_hook *h, const struct sl_match *m, uint32_t *slo
 		if (!first)
 			continue;
 		/* A new shape stays unlisted until its entries are all in place. */
-		sl_fast_bloom_add(&h->fast, k);
-		rc = bpf_map_update_elem(rules_fd, k, &v, BPF_NOEXIST);
+		if (prev == UINT32_MAX)
+			sl_fast_bloom_add(&h->fast, k);
+		rc = bpf_map_update_elem(rules_fd, k, &v, prev == UINT32_MAX ? BPF_NOEXIST : BPF_EXIST);
 		if (rc) {
 			rc = sl_err_set(err, rc == -E2BIG || rc == -ENOMEM ? ENOSPC : -rc,
 					"cannot insert classifier entry: %s", strerror(-rc));
@@ -347,6 +404,7 @@ int sl_dp_rule_add(struct sl_dp_hook *h, const struct sl_match *m, uint32_t *slo
 		if (pending[i])
 			sl_fast_shape_publish(&h->fast, (uint32_t)i, &h->shapes[i], true);
 	h->slot_match[slot] = *m;
+	h->slot_action[slot] = (uint8_t)act->kind;
 	h->slot_used[slot] = true;
 	h->nrules++;
 	*slot_out = slot;
@@ -373,6 +431,7 @@ int sl_dp_rule_del(struct sl_dp_hook *h, uint32_t slot, struct sl_err *err)
 		return n;
 	/* The expansion is deterministic; shapes are found again by equality. */
 	for (int i = 0; i < n; i++) {
+		entries[i].shape.action = h->slot_action[slot];
 		for (int s = 0; s < SL_MAX_SHAPES; s++) {
 			if (h->shape_refs[s] && sl_shape_equal(&h->shapes[s], &entries[i].shape)) {
 				entries[i].key.shape = (uint8_t)s;
@@ -388,12 +447,12 @@ int sl_dp_rule_del(struct sl_dp_hook *h, uint32_t slot, struct sl_err *err)
 	return 0;
 }
 
-int sl_dp_rule_counters(struct sl_dp_hook *h, uint32_t slot, uint64_t *packets, uint64_t *bytes)
+int sl_dp_rule_stats(struct sl_dp_hook *h, uint32_t slot, struct sl_dp_counters *out)
 {
 	struct sl_counter *vals;
 	int rc;
 
-	*packets = *bytes = 0;
+	memset(out, 0, sizeof(*out));
 	if (slot >= h->nslots || !h->slot_used[slot])
 		return -ENOENT;
 	vals = calloc((size_t)h->ncpus, sizeof(*vals));
@@ -402,11 +461,23 @@ int sl_dp_rule_counters(struct sl_dp_hook *h, uint32_t slot, uint64_t *packets, 
 	rc = bpf_map_lookup_elem(bpf_map__fd(h->skel->maps.sl_counters), &slot, vals);
 	if (!rc) {
 		for (int c = 0; c < h->ncpus; c++) {
-			*packets += vals[c].packets;
-			*bytes += vals[c].bytes;
+			out->packets += vals[c].packets;
+			out->bytes += vals[c].bytes;
+			out->fallbacks += vals[c].fallbacks;
+			out->neigh_misses += vals[c].neigh_misses;
 		}
 	}
 	free(vals);
+	return rc;
+}
+
+int sl_dp_rule_counters(struct sl_dp_hook *h, uint32_t slot, uint64_t *packets, uint64_t *bytes)
+{
+	struct sl_dp_counters c;
+	int rc = sl_dp_rule_stats(h, slot, &c);
+
+	*packets = c.packets;
+	*bytes = c.bytes;
 	return rc;
 }
 
@@ -432,6 +503,11 @@ int sl_dp_hook_ifindex(const struct sl_dp_hook *h)
 uint32_t sl_dp_hook_prog_id(const struct sl_dp_hook *h)
 {
 	return h->prog_id;
+}
+
+enum sl_hook_kind sl_dp_hook_kind(const struct sl_dp_hook *h)
+{
+	return h->kind;
 }
 
 const char *sl_dp_hook_xdp_mode(const struct sl_dp_hook *h)

@@ -12,6 +12,7 @@
 
 #include "match.h"
 #include "sl_err.h"
+#include "sluice_abi.h"
 
 enum sl_hook_kind { SL_HOOK_XDP, SL_HOOK_TC_INGRESS, SL_HOOK_TC_EGRESS };
 
@@ -43,10 +44,29 @@ int sl_dp_hook_prog_fd(const struct sl_dp_hook *h);
 /* Detaches and frees; tolerates an interface or namespace that is gone. */
 void sl_dp_hook_close(struct sl_dp_hook *h);
 
+/* What a rule does. Redirects need a tc hook and a resolved target (redirect.h). */
+struct sl_dp_action {
+	uint32_t kind;     /* SL_ACTION_DROP or SL_ACTION_REDIRECT */
+	uint16_t priority; /* redirect: lowest wins, then the more specific match, then the older */
+	struct sl_redirect redirect;
+};
+
 /* Installs a rule; *slot identifies it in this hook. Changes nothing on failure. */
+int sl_dp_rule_add_action(struct sl_dp_hook *h, const struct sl_match *m,
+			  const struct sl_dp_action *act, uint32_t *slot, struct sl_err *err);
+/* A drop rule. */
 int sl_dp_rule_add(struct sl_dp_hook *h, const struct sl_match *m, uint32_t *slot,
 		   struct sl_err *err);
 int sl_dp_rule_del(struct sl_dp_hook *h, uint32_t slot, struct sl_err *err);
+
+struct sl_dp_counters {
+	uint64_t packets, bytes;
+	uint64_t fallbacks;    /* redirect: not redirected, handed to the stack */
+	uint64_t neigh_misses; /* route: no neighbour entry yet, resolved by the kernel */
+};
+
+/* Sums the per-CPU counters of a rule. */
+int sl_dp_rule_stats(struct sl_dp_hook *h, uint32_t slot, struct sl_dp_counters *out);
 int sl_dp_rule_counters(struct sl_dp_hook *h, uint32_t slot, uint64_t *packets,
 			uint64_t *bytes);
 
@@ -56,5 +76,6 @@ int sl_dp_hook_ifindex(const struct sl_dp_hook *h);
 uint32_t sl_dp_hook_prog_id(const struct sl_dp_hook *h);
 /* "native", "skb" or "" for tc hooks. */
 const char *sl_dp_hook_xdp_mode(const struct sl_dp_hook *h);
+enum sl_hook_kind sl_dp_hook_kind(const struct sl_dp_hook *h);
 
 #endif

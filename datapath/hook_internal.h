@@ -30,6 +30,8 @@ struct sl_dp_hook {
 	struct sl_keyindex *keys;
 	struct sl_match *slot_match; /* the match of each slot in use */
 	bool *slot_used;
+	uint8_t *slot_action; /* SL_ACTION_* of the rule in each slot */
+	uint32_t next_seq;    /* age of redirect rules, for ranks */
 	uint32_t nslots, nrules;
 	uint32_t *free_slots;
 	uint32_t nfree, next_slot;

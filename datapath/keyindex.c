@@ -5,12 +5,17 @@
 
 #include "keyindex.h"
 
+struct ki_owner {
+	uint64_t rank;
+	uint32_t slot;
+};
+
 struct ki_node {
 	struct ki_node *next;
 	struct sl_key key;
 	uint32_t nowners, cap;
-	uint32_t *owners; /* owners[0] holds the key in the BPF map */
-	uint32_t inline_owner;
+	struct ki_owner *owners; /* by rank, then age; owners[0] holds the key in the BPF map */
+	struct ki_owner inline_owner;
 };
 
 struct sl_keyindex {
@@ -103,9 +108,11 @@ static struct ki_node **find(struct sl_keyindex *ki, const struct sl_key *key)
 	return pp;
 }
 
-int sl_keyindex_add(struct sl_keyindex *ki, const struct sl_key *key, uint32_t slot, int *first)
+int sl_keyindex_add(struct sl_keyindex *ki, const struct sl_key *key, uint32_t slot,
+		    uint64_t rank, int *first, uint32_t *prev_holder)
 {
 	struct ki_node **pp, *n;
+	uint32_t pos;
 
 	if (ki->count >= ki->nbuckets && grow(ki))
 		return -ENOMEM;
@@ -123,7 +130,7 @@ int sl_keyindex_add(struct sl_keyindex *ki, const struct sl_key *key, uint32_t s
 	}
 	if (n->nowners == n->cap) {
 		uint32_t cap = n->cap * 2;
-		uint32_t *o = malloc(cap * sizeof(*o));
+		struct ki_owner *o = malloc(cap * sizeof(*o));
 
 		if (!o)
 			return -ENOMEM;
@@ -133,34 +140,42 @@ int sl_keyindex_add(struct sl_keyindex *ki, const struct sl_key *key, uint32_t s
 		n->owners = o;
 		n->cap = cap;
 	}
-	n->owners[n->nowners++] = slot;
-	*first = n->nowners == 1;
+	/* After every owner of the same or a lower rank: equals keep their age order. */
+	for (pos = n->nowners; pos > 0 && n->owners[pos - 1].rank > rank; pos--)
+		;
+	*prev_holder = n->nowners ? n->owners[0].slot : UINT32_MAX;
+	memmove(&n->owners[pos + 1], &n->owners[pos], (n->nowners - pos) * sizeof(*n->owners));
+	n->owners[pos] = (struct ki_owner){ .rank = rank, .slot = slot };
+	n->nowners++;
+	*first = pos == 0;
 	return 0;
 }
 
 int sl_keyindex_del(struct sl_keyindex *ki, const struct sl_key *key, uint32_t slot,
-		    int *was_first, uint32_t *next_owner)
+		    int *was_first, uint32_t *next_owner, uint64_t *next_rank)
 {
 	struct ki_node **pp = find(ki, key), *n = *pp;
 	uint32_t i;
 
 	if (!n)
 		return -ENOENT;
-	for (i = 0; i < n->nowners && n->owners[i] != slot; i++)
+	for (i = 0; i < n->nowners && n->owners[i].slot != slot; i++)
 		;
 	if (i == n->nowners)
 		return -ENOENT;
 	*was_first = i == 0;
-	/* Keep the order: the oldest remaining owner takes over. */
-	memmove(&n->owners[i], &n->owners[i + 1], (n->nowners - i - 1) * sizeof(uint32_t));
+	/* Keep the order: the best remaining owner takes over. */
+	memmove(&n->owners[i], &n->owners[i + 1], (n->nowners - i - 1) * sizeof(*n->owners));
 	n->nowners--;
 	if (n->nowners == 0) {
 		*pp = n->next;
 		node_free(n);
 		ki->count--;
 		*next_owner = UINT32_MAX;
+		*next_rank = 0;
 	} else {
-		*next_owner = n->owners[0];
+		*next_owner = n->owners[0].slot;
+		*next_rank = n->owners[0].rank;
 	}
 	return 0;
 }

@@ -152,7 +152,7 @@ int sl_shape_equal(const struct sl_shape *a, const struct sl_shape *b)
 	       !memcmp(a->dst_mask, b->dst_mask, sizeof(a->dst_mask)) &&
 	       a->ether_type_mask == b->ether_type_mask && a->sport_mask == b->sport_mask &&
 	       a->dport_mask == b->dport_mask && a->proto_mask == b->proto_mask &&
-	       a->proto == b->proto &&
+	       a->proto == b->proto && a->action == b->action &&
 	       a->family == b->family && a->needs_ports == b->needs_ports;
 }
 

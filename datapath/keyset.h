@@ -28,6 +28,7 @@ struct sl_shape {
 	uint8_t family;      /* SL_FAMILY_*: which packets can match */
 	uint8_t needs_ports; /* the rule names ports: non-first fragments never match */
 	uint8_t proto;       /* with proto_mask: the protocol of every rule of the shape */
+	uint8_t action;      /* SL_ACTION_*: drop and redirect rules never share a shape */
 };
 
 /* Whether a packet of this class (see sl_class_index) can match the shape. */

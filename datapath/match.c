@@ -209,6 +209,53 @@ int sl_match_validate(const struct sl_match *m, struct sl_err *err)
 	return 0;
 }
 
+int sl_match_family(const struct sl_match *m)
+{
+	if (m->has_src)
+		return m->src.family;
+	if (m->has_dst)
+		return m->dst.family;
+	if (m->has_proto && m->proto == PROTO_ICMP)
+		return 4;
+	if (m->has_proto && m->proto == PROTO_ICMPV6)
+		return 6;
+	if (m->has_ether_type && m->ether_type == ETHERTYPE_IPV4)
+		return 4;
+	if (m->has_ether_type && m->ether_type == ETHERTYPE_IPV6)
+		return 6;
+	return 0;
+}
+
+/* Bits a port range pins down: 16 for one port, 0 for all of them. */
+static unsigned int port_bits(const struct sl_port_range *r)
+{
+	uint32_t size = (uint32_t)r->hi - r->lo + 1;
+	unsigned int bits = 16;
+
+	while (bits > 0 && (1u << (16 - bits)) < size)
+		bits--;
+	return bits;
+}
+
+unsigned int sl_match_specificity(const struct sl_match *m)
+{
+	unsigned int bits = 0;
+
+	if (m->has_src)
+		bits += m->src.plen;
+	if (m->has_dst)
+		bits += m->dst.plen;
+	if (m->has_proto)
+		bits += 8;
+	if (m->has_sport)
+		bits += port_bits(&m->sport);
+	if (m->has_dport)
+		bits += port_bits(&m->dport);
+	if (m->has_ether_type)
+		bits += 16;
+	return bits;
+}
+
 void sl_format_prefix(const struct sl_prefix *p, char *buf, size_t len)
 {
 	char addr[INET6_ADDRSTRLEN];

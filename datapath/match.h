@@ -39,6 +39,15 @@ int sl_parse_ether_type(const char *text, uint16_t *out, struct sl_err *err);
 /* Checks that the fields agree with each other (family, protocol, ports). */
 int sl_match_validate(const struct sl_match *m, struct sl_err *err);
 
+/* 4 or 6 when the match can only see one IP family, 0 otherwise. */
+int sl_match_family(const struct sl_match *m);
+
+/*
+ * How narrow a match is, in matched bits: prefix lengths, the protocol, the
+ * port bits a range pins down, the ether type. Orders redirect rules.
+ */
+unsigned int sl_match_specificity(const struct sl_match *m);
+
 /* Text forms, for listing rules back to people. */
 void sl_format_prefix(const struct sl_prefix *p, char *buf, size_t len);
 void sl_format_port_range(const struct sl_port_range *r, char *buf, size_t len);

@@ -175,9 +175,9 @@ class CliTest(unittest.TestCase):
         self.assertEqual(d.request_json(), {"id": 1, "cmd": "list", "args": {"hook": "xdp"}})
         self.assertEqual((p.returncode, p.stderr), (0, ""))
         self.assertEqual(p.stdout.splitlines(), [
-            "ID  KIND  IFACE  NETNS  HOOK        MATCH                              NAME    PACKETS  BYTES",
-            "12  drop  veth0  -      xdp         src 10.0.0.0/8 proto tcp dport 80  -            10    740",
-            " 3  drop  eth1   blue   tc-ingress  ether-type arp                     no arp   123456      7",
+            "ID  ACTION  IFACE  NETNS  HOOK        MATCH                              NAME    PACKETS  BYTES",
+            "12  drop    veth0  -      xdp         src 10.0.0.0/8 proto tcp dport 80  -            10    740",
+            " 3  drop    eth1   blue   tc-ingress  ether-type arp                     no arp   123456      7",
         ])
 
     def test_list_json_is_the_result(self):
@@ -194,11 +194,14 @@ class CliTest(unittest.TestCase):
         self.assertEqual((p.returncode, p.stdout, p.stderr), (0, "no rules\n", ""))
 
     def test_stats(self):
-        p, d = self.call(ok({"rules": [{"id": 7, "packets": 1000, "bytes": 64000}]}),
+        p, d = self.call(ok({"rules": [{"id": 7, "kind": "drop", "packets": 1000,
+                                        "bytes": 64000, "fallbacks": 0,
+                                        "neigh_misses": 0}]}),
                          "stats", "7")
         self.assertEqual(d.request_json()["args"], {"id": 7})
         self.assertEqual(p.returncode, 0, p.stderr)
-        self.assertEqual(p.stdout, "ID  PACKETS  BYTES\n 7     1000  64000\n")
+        self.assertEqual(p.stdout, "ID  KIND  PACKETS  BYTES  FALLBACKS  NEIGH-MISSES\n"
+                                   " 7  drop     1000  64000          0             0\n")
 
     def test_stats_all(self):
         p, d = self.call(ok({"rules": []}), "stats")

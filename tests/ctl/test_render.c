@@ -57,9 +57,9 @@ static char *render(ctl_render_fn fn, const char *args_text, const char *result_
 static void test_list(void)
 {
 	CHECK_RENDER(ctl_render_list, "{}", "{\"rules\": [" RULE_12 ", " RULE_3 "]}",
-		     "ID  KIND  IFACE  NETNS  HOOK        MATCH                              NAME    PACKETS  BYTES\n"
-		     "12  drop  veth0  -      xdp         src 10.0.0.0/8 proto tcp dport 80  -            10    740\n"
-		     " 3  drop  eth1   blue   tc-ingress  ether-type arp                     no arp   123456      7\n");
+		     "ID  ACTION  IFACE  NETNS  HOOK        MATCH                              NAME    PACKETS  BYTES\n"
+		     "12  drop    veth0  -      xdp         src 10.0.0.0/8 proto tcp dport 80  -            10    740\n"
+		     " 3  drop    eth1   blue   tc-ingress  ether-type arp                     no arp   123456      7\n");
 	CHECK_RENDER(ctl_render_list, "{}", "{\"rules\": []}", "no rules\n");
 	CHECK_RENDER_FAILS(ctl_render_list, "{}", "{}", -EPROTO);
 	CHECK_RENDER_FAILS(ctl_render_list, "{}", "{\"rules\": {}}", -EPROTO);
@@ -70,8 +70,8 @@ static void test_list(void)
 		     " \"proto\": 17, \"dst\": \"fd00::/8\", \"src\": \"fe80::1\", \"id\": 1,"
 		     " \"kind\": \"drop\", \"iface\": \"x\", \"hook\": \"xdp\","
 		     " \"packets\": 0, \"bytes\": 0}]}",
-		     "ID  KIND  IFACE  NETNS  HOOK  MATCH                                                                NAME  PACKETS  BYTES\n"
-		     " 1  drop  x      -      xdp   src fe80::1 dst fd00::/8 proto 17 sport 3 dport 1-2 ether-type ipv6  -           0      0\n");
+		     "ID  ACTION  IFACE  NETNS  HOOK  MATCH                                                                NAME  PACKETS  BYTES\n"
+		     " 1  drop    x      -      xdp   src fe80::1 dst fd00::/8 proto 17 sport 3 dport 1-2 ether-type ipv6  -           0      0\n");
 
 	/* A name cannot move columns or reach the terminal as escapes; UTF-8 is one column a character. */
 	CHECK_RENDER(ctl_render_list, "{}",
@@ -79,19 +79,36 @@ static void test_list(void)
 		     " \"name\": \"caf\\u00e9\", \"packets\": 1, \"bytes\": 2},"
 		     " {\"id\": 2, \"kind\": \"drop\", \"iface\": \"eth0\", \"proto\": \"udp\","
 		     " \"name\": \"a\\u001b[2J\\nb\", \"packets\": 3, \"bytes\": 4}]}",
-		     "ID  KIND  IFACE  NETNS  HOOK  MATCH       NAME     PACKETS  BYTES\n"
-		     " 1  drop  eth0   -      -     proto icmp  caf\xc3\xa9           1      2\n"
-		     " 2  drop  eth0   -      -     proto udp   a?[2J?b        3      4\n");
+		     "ID  ACTION  IFACE  NETNS  HOOK  MATCH       NAME     PACKETS  BYTES\n"
+		     " 1  drop    eth0   -      -     proto icmp  caf\xc3\xa9           1      2\n"
+		     " 2  drop    eth0   -      -     proto udp   a?[2J?b        3      4\n");
+}
+
+/* A redirect's action column says where packets go. */
+static void test_list_redirect(void)
+{
+	CHECK_RENDER(ctl_render_list, "{}",
+		     "{\"rules\": [{\"id\": 4, \"kind\": \"redirect\", \"iface\": \"m0\","
+		     " \"hook\": \"tc-ingress\", \"dst\": \"10.2.0.0/24\", \"to\": \"m1\","
+		     " \"mode\": \"peer\", \"packets\": 5, \"bytes\": 420},"
+		     " {\"id\": 5, \"kind\": \"redirect\", \"iface\": \"m0\","
+		     " \"hook\": \"tc-ingress\", \"dst\": \"10.3.0.0/16\", \"to\": null,"
+		     " \"mode\": \"route\", \"packets\": 0, \"bytes\": 0}]}",
+		     "ID  ACTION      IFACE  NETNS  HOOK        MATCH            NAME  PACKETS  BYTES\n"
+		     " 4  peer to m1  m0     -      tc-ingress  dst 10.2.0.0/24  -           5    420\n"
+		     " 5  route       m0     -      tc-ingress  dst 10.3.0.0/16  -           0      0\n");
 }
 
 static void test_stats(void)
 {
 	CHECK_RENDER(ctl_render_stats, "{}",
-		     "{\"rules\": [{\"id\": 12, \"packets\": 10, \"bytes\": 740},"
-		     " {\"id\": 100, \"packets\": 0, \"bytes\": 18446744}]}",
-		     " ID  PACKETS     BYTES\n"
-		     " 12       10       740\n"
-		     "100        0  18446744\n");
+		     "{\"rules\": [{\"id\": 12, \"kind\": \"drop\", \"packets\": 10, \"bytes\": 740,"
+		     " \"fallbacks\": 0, \"neigh_misses\": 0},"
+		     " {\"id\": 100, \"kind\": \"redirect\", \"packets\": 0, \"bytes\": 18446744,"
+		     " \"fallbacks\": 3, \"neigh_misses\": 1}]}",
+		     " ID  KIND      PACKETS     BYTES  FALLBACKS  NEIGH-MISSES\n"
+		     " 12  drop           10       740          0             0\n"
+		     "100  redirect        0  18446744          3             1\n");
 	CHECK_RENDER(ctl_render_stats, "{\"id\": 4}", "{\"rules\": []}", "no rules\n");
 	CHECK_RENDER_FAILS(ctl_render_stats, "{}", "{\"rules\": null}", -EPROTO);
 }
@@ -312,6 +329,7 @@ static void test_table(void)
 int main(void)
 {
 	test_list();
+	test_list_redirect();
 	test_stats();
 	test_ids();
 	test_hello();

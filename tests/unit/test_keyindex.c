@@ -27,6 +27,49 @@ static struct sl_key make_key(uint32_t i)
 	return k;
 }
 
+/* Outputs the tests below do not look at. */
+static uint32_t prev_holder;
+static uint64_t next_rank;
+
+/* Owners by rank: the lowest rank holds the key, equals by age. */
+static void test_ranks(void)
+{
+	struct sl_keyindex *ki = sl_keyindex_new();
+	struct sl_key k = make_key(7);
+	uint32_t prev = 0, next = 0;
+	uint64_t rank = 0;
+	int first = -1, was_first = -1;
+
+	if (!CHECK(ki != NULL))
+		return;
+	CHECK_INT(sl_keyindex_add(ki, &k, 1, 500, &first, &prev), ==, 0);
+	CHECK_INT(first, ==, 1);
+	CHECK_UINT(prev, ==, UINT32_MAX); /* a new key */
+	CHECK_INT(sl_keyindex_add(ki, &k, 2, 900, &first, &prev), ==, 0);
+	CHECK_INT(first, ==, 0);
+	CHECK_UINT(prev, ==, 1);
+	/* A better rank takes the key over from the holder. */
+	CHECK_INT(sl_keyindex_add(ki, &k, 3, 100, &first, &prev), ==, 0);
+	CHECK_INT(first, ==, 1);
+	CHECK_UINT(prev, ==, 1);
+	/* An equal rank queues behind the older owner. */
+	CHECK_INT(sl_keyindex_add(ki, &k, 4, 100, &first, &prev), ==, 0);
+	CHECK_INT(first, ==, 0);
+	CHECK_UINT(prev, ==, 3);
+	/* Order now 3(100) 4(100) 1(500) 2(900). */
+	CHECK_INT(sl_keyindex_del(ki, &k, 3, &was_first, &next, &rank), ==, 0);
+	CHECK_INT(was_first, ==, 1);
+	CHECK_UINT(next, ==, 4);
+	CHECK_UINT(rank, ==, 100);
+	CHECK_INT(sl_keyindex_del(ki, &k, 1, &was_first, &next, &rank), ==, 0);
+	CHECK_INT(was_first, ==, 0);
+	CHECK_UINT(next, ==, 4);
+	CHECK_INT(sl_keyindex_del(ki, &k, 4, &was_first, &next, &rank), ==, 0);
+	CHECK_UINT(next, ==, 2);
+	CHECK_UINT(rank, ==, 900);
+	sl_keyindex_free(ki);
+}
+
 static void test_basic(void)
 {
 	struct sl_keyindex *ki = sl_keyindex_new();
@@ -38,54 +81,54 @@ static void test_basic(void)
 		return;
 	CHECK_INT(sl_keyindex_count(ki), ==, 0);
 
-	CHECK_INT(sl_keyindex_add(ki, &k, 10, &first), ==, 0);
+	CHECK_INT(sl_keyindex_add(ki, &k, 10, 0, &first, &prev_holder), ==, 0);
 	CHECK_INT(first, ==, 1);
 	CHECK_INT(sl_keyindex_count(ki), ==, 1);
-	CHECK_INT(sl_keyindex_add(ki, &k, 20, &first), ==, 0);
+	CHECK_INT(sl_keyindex_add(ki, &k, 20, 0, &first, &prev_holder), ==, 0);
 	CHECK_INT(first, ==, 0);
-	CHECK_INT(sl_keyindex_add(ki, &k, 30, &first), ==, 0);
+	CHECK_INT(sl_keyindex_add(ki, &k, 30, 0, &first, &prev_holder), ==, 0);
 	CHECK_INT(first, ==, 0);
 	CHECK_INT(sl_keyindex_count(ki), ==, 1); /* keys, not owners */
 
 	/* Keys differing only in the shape byte are different keys. */
 	shape_only.shape = (uint8_t)(k.shape + 1);
-	CHECK_INT(sl_keyindex_add(ki, &shape_only, 10, &first), ==, 0);
+	CHECK_INT(sl_keyindex_add(ki, &shape_only, 10, 0, &first, &prev_holder), ==, 0);
 	CHECK_INT(first, ==, 1);
 	CHECK_INT(sl_keyindex_count(ki), ==, 2);
 
 	/* Unknown key, unknown owner of a known key: nothing changes. */
-	CHECK_INT(sl_keyindex_del(ki, &other, 10, &was_first, &next), ==, -ENOENT);
-	CHECK_INT(sl_keyindex_del(ki, &k, 99, &was_first, &next), ==, -ENOENT);
+	CHECK_INT(sl_keyindex_del(ki, &other, 10, &was_first, &next, &next_rank), ==, -ENOENT);
+	CHECK_INT(sl_keyindex_del(ki, &k, 99, &was_first, &next, &next_rank), ==, -ENOENT);
 	CHECK_INT(sl_keyindex_count(ki), ==, 2);
 
 	/* The first owner goes: the oldest remaining one takes over. */
 	was_first = -1;
-	CHECK_INT(sl_keyindex_del(ki, &k, 10, &was_first, &next), ==, 0);
+	CHECK_INT(sl_keyindex_del(ki, &k, 10, &was_first, &next, &next_rank), ==, 0);
 	CHECK_INT(was_first, ==, 1);
 	CHECK_UINT(next, ==, 20);
 	/* A later owner goes: the holder stays. */
-	CHECK_INT(sl_keyindex_del(ki, &k, 30, &was_first, &next), ==, 0);
+	CHECK_INT(sl_keyindex_del(ki, &k, 30, &was_first, &next, &next_rank), ==, 0);
 	CHECK_INT(was_first, ==, 0);
 	CHECK_UINT(next, ==, 20);
 	CHECK_INT(sl_keyindex_count(ki), ==, 2);
 	/* The last owner goes: the key goes. */
-	CHECK_INT(sl_keyindex_del(ki, &k, 20, &was_first, &next), ==, 0);
+	CHECK_INT(sl_keyindex_del(ki, &k, 20, &was_first, &next, &next_rank), ==, 0);
 	CHECK_INT(was_first, ==, 1);
 	CHECK_UINT(next, ==, UINT32_MAX);
 	CHECK_INT(sl_keyindex_count(ki), ==, 1);
-	CHECK_INT(sl_keyindex_del(ki, &k, 20, &was_first, &next), ==, -ENOENT);
+	CHECK_INT(sl_keyindex_del(ki, &k, 20, &was_first, &next, &next_rank), ==, -ENOENT);
 
 	/* The key comes back fresh: its new owner is first again. */
-	CHECK_INT(sl_keyindex_add(ki, &k, 30, &first), ==, 0);
+	CHECK_INT(sl_keyindex_add(ki, &k, 30, 0, &first, &prev_holder), ==, 0);
 	CHECK_INT(first, ==, 1);
 	CHECK_INT(sl_keyindex_count(ki), ==, 2);
 
 	/* Slot 0 and UINT32_MAX - 1 are ordinary owners. */
-	CHECK_INT(sl_keyindex_add(ki, &other, 0, &first), ==, 0);
+	CHECK_INT(sl_keyindex_add(ki, &other, 0, 0, &first, &prev_holder), ==, 0);
 	CHECK_INT(first, ==, 1);
-	CHECK_INT(sl_keyindex_add(ki, &other, UINT32_MAX - 1, &first), ==, 0);
+	CHECK_INT(sl_keyindex_add(ki, &other, UINT32_MAX - 1, 0, &first, &prev_holder), ==, 0);
 	CHECK_INT(first, ==, 0);
-	CHECK_INT(sl_keyindex_del(ki, &other, 0, &was_first, &next), ==, 0);
+	CHECK_INT(sl_keyindex_del(ki, &other, 0, &was_first, &next, &next_rank), ==, 0);
 	CHECK_INT(was_first, ==, 1);
 	CHECK_UINT(next, ==, UINT32_MAX - 1);
 
@@ -105,14 +148,14 @@ static void test_many_owners(void)
 	if (!CHECK(ki != NULL))
 		return;
 	for (uint32_t s = 0; s < 1000; s++) {
-		if (sl_keyindex_add(ki, &k, s, &first) || first != (s == 0))
+		if (sl_keyindex_add(ki, &k, s, 0, &first, &prev_holder) || first != (s == 0))
 			bad++;
 	}
 	CHECK_INT(bad, ==, 0);
 	CHECK_INT(sl_keyindex_count(ki), ==, 1);
 	/* Odd slots go: the holder (0) stays. */
 	for (uint32_t s = 1; s < 1000; s += 2) {
-		if (sl_keyindex_del(ki, &k, s, &was_first, &next) || was_first || next != 0)
+		if (sl_keyindex_del(ki, &k, s, &was_first, &next, &next_rank) || was_first || next != 0)
 			bad++;
 	}
 	CHECK_INT(bad, ==, 0);
@@ -120,7 +163,7 @@ static void test_many_owners(void)
 	for (uint32_t s = 0; s < 1000; s += 2) {
 		uint32_t want = s + 2 < 1000 ? s + 2 : UINT32_MAX;
 
-		if (sl_keyindex_del(ki, &k, s, &was_first, &next) || !was_first || next != want) {
+		if (sl_keyindex_del(ki, &k, s, &was_first, &next, &next_rank) || !was_first || next != want) {
 			CHECK_QUIET(0, "del %u: was_first %d next %u want %u", s, was_first, next,
 				    want);
 			bad++;
@@ -185,7 +228,7 @@ static bool del_one(struct sl_keyindex *ki, struct owners *o, uint32_t k, uint32
 	int idx = oracle_find(&o[k], slot), was_first = -1, rc;
 	uint32_t next = 12345;
 
-	rc = sl_keyindex_del(ki, &key, slot, &was_first, &next);
+	rc = sl_keyindex_del(ki, &key, slot, &was_first, &next, &next_rank);
 	if (idx < 0)
 		return CHECK_QUIET(rc == -ENOENT, "del key %u slot %u (not an owner) = %d", k, slot,
 				 rc);
@@ -214,7 +257,7 @@ static void test_stress(void)
 		struct sl_key key = make_key(k);
 		int first = -1;
 
-		if (sl_keyindex_add(ki, &key, k, &first) || first != 1)
+		if (sl_keyindex_add(ki, &key, k, 0, &first, &prev_holder) || first != 1)
 			bad++;
 		oracle_add(&o[k], k);
 	}
@@ -232,7 +275,7 @@ static void test_stress(void)
 
 			if (oracle_find(&o[k], slot) >= 0)
 				continue; /* a rule never adds the same key twice */
-			rc = sl_keyindex_add(ki, &key, slot, &first);
+			rc = sl_keyindex_add(ki, &key, slot, 0, &first, &prev_holder);
 			if (!CHECK_QUIET(rc == 0 && first == (o[k].n == 0),
 				       "add key %u slot %u = %d first %d, owners before %u", k, slot,
 				       rc, first, o[k].n))
@@ -290,6 +333,7 @@ out:
 
 int main(void)
 {
+	test_ranks();
 	test_basic();
 	test_many_owners();
 	test_stress();

@@ -211,7 +211,8 @@ static size_t rule_count(void)
 
 static void test_hello(void)
 {
-	static const char *const cmds[] = { "hello", "status", "add-drop", "list", "del", "stats" };
+	static const char *const cmds[] = { "hello", "status", "add-drop", "add-redirect",
+					    "list",  "del",    "stats" };
 	json_t *res = OK("{\"cmd\":\"hello\"}"), *list;
 
 	if (!res)
@@ -419,6 +420,117 @@ static void test_arg_types(void)
 	/* The largest id is valid, and simply does not exist. */
 	ERR("{\"cmd\":\"del\",\"args\":{\"id\":9223372036854775807}}", "ENOENT");
 	ERR("{\"cmd\":\"del\",\"args\":{\"id\":0}}", "ENOENT");
+}
+
+/* Writes a sysctl of the test's own namespace. */
+static int write_file(const char *path, const char *text)
+{
+	FILE *f = fopen(path, "w");
+	int rc;
+
+	if (!f)
+		return -errno;
+	rc = fputs(text, f) < 0 ? -EIO : 0;
+	if (fclose(f))
+		rc = -errno;
+	return rc;
+}
+
+/* An add-redirect request with the given members of args. */
+#define ADD_REDIR(args) "{\"cmd\":\"add-redirect\",\"args\":{" args "}}"
+
+static void test_add_redirect(void)
+{
+	size_t before = rule_count();
+	json_t *res, *rule;
+	long long id1, id2, id3;
+	char *req;
+
+	/* Refused before anything changes, each with the argument it is about. */
+	ERR_HAS(ADD_REDIR("\"iface\":\"lo\",\"dst\":\"10.9.0.0/16\",\"to\":\"lo\""), "EINVAL",
+		"mode");
+	ERR_HAS(ADD_REDIR("\"iface\":\"lo\",\"dst\":\"10.9.0.0/16\",\"to\":\"lo\","
+			  "\"mode\":\"bounce\""), "EINVAL", "mode: ");
+	ERR_HAS(ADD_REDIR("\"iface\":\"lo\",\"dst\":\"10.9.0.0/16\",\"mode\":\"egress\""),
+		"EINVAL", "to");
+	ERR_HAS(ADD_REDIR("\"iface\":\"lo\",\"dst\":\"10.9.0.0/16\",\"to\":\"nope0\","
+			  "\"mode\":\"egress\""), "ENODEV", "nope0");
+	ERR_HAS(ADD_REDIR("\"iface\":\"lo\",\"dst\":\"10.9.0.0/16\",\"to\":\"lo\","
+			  "\"mode\":\"egress\",\"hook\":\"xdp\""), "EINVAL", "tc");
+	ERR_HAS(ADD_REDIR("\"iface\":\"lo\",\"dst\":\"10.9.0.0/16\",\"to\":\"lo\","
+			  "\"mode\":\"peer\""), "EINVAL", "veth");
+	ERR_HAS(ADD_REDIR("\"iface\":\"lo\",\"dst\":\"10.9.0.0/16\",\"to\":\"lo\","
+			  "\"mode\":\"peer\",\"hook\":\"tc-egress\""), "EINVAL", "tc-ingress");
+	ERR_HAS(ADD_REDIR("\"iface\":\"lo\",\"dst\":\"10.9.0.0/16\",\"to\":\"lo\","
+			  "\"mode\":\"egress\",\"dst-mac\":\"zz:00:00:00:00:01\""), "EINVAL",
+		"dst-mac: ");
+	ERR_HAS(ADD_REDIR("\"iface\":\"lo\",\"dst\":\"10.9.0.0/16\",\"to\":\"lo\","
+			  "\"mode\":\"egress\",\"src-mac\":\"02:00:00:00:00\""), "EINVAL",
+		"src-mac: ");
+	ERR_HAS(ADD_REDIR("\"iface\":\"lo\",\"dst\":\"10.9.0.0/16\",\"to\":\"lo\","
+			  "\"mode\":\"egress\",\"priority\":65536"), "EINVAL", "priority");
+	ERR_HAS(ADD_REDIR("\"iface\":\"lo\",\"dst\":\"10.9.0.0/16\",\"to\":\"lo\","
+			  "\"mode\":\"egress\",\"priority\":-1"), "EINVAL", "priority");
+	ERR_HAS(ADD_REDIR("\"iface\":\"lo\",\"dst\":\"10.9.0.0/16\",\"to\":\"lo\","
+			  "\"mode\":\"egress\",\"via\":\"x\""), "EINVAL", "via");
+	ERR_HAS(ADD_REDIR("\"iface\":\"lo\",\"to\":\"lo\",\"mode\":\"egress\""), "EINVAL",
+		"match field");
+	/* add-drop does not take redirect arguments. */
+	ERR_HAS(ADD_DROP("\"iface\":\"lo\",\"proto\":\"tcp\",\"to\":\"lo\""), "EINVAL", "to");
+	CHECK_INT(rule_count(), ==, before);
+
+	/* Accepted: tc-ingress by default, MACs left alone for a target that is not a veth. */
+	res = OK(ADD_REDIR("\"iface\":\"lo\",\"dst\":\"10.9.0.0/16\",\"to\":\"lo\","
+			   "\"mode\":\"egress\""));
+	id1 = res ? json_integer_value(json_object_get(res, "id")) : 0;
+	json_decref(res);
+	req = fmt("{\"cmd\":\"list\",\"args\":{\"hook\":\"tc-ingress\"}}");
+	res = OK(req);
+	free(req);
+	rule = res ? json_array_get(json_object_get(res, "rules"), 0) : NULL;
+	CHECK(rule != NULL);
+	if (rule) {
+		CHECK_INT(json_integer_value(json_object_get(rule, "id")), ==, id1);
+		CHECK_STR(json_string_value(json_object_get(rule, "kind")), "redirect");
+		CHECK_STR(json_string_value(json_object_get(rule, "to")), "lo");
+		CHECK_STR(json_string_value(json_object_get(rule, "mode")), "egress");
+		CHECK_INT(json_integer_value(json_object_get(rule, "priority")), ==, 100);
+		CHECK(json_is_null(json_object_get(rule, "dst-mac")));
+		CHECK(json_is_null(json_object_get(rule, "set_dst_mac")));
+		CHECK(json_is_integer(json_object_get(rule, "fallbacks")));
+	}
+	json_decref(res);
+
+	/* The same match again is ambiguous; a priority ranks it; a drop may share it. */
+	ERR_HAS(ADD_REDIR("\"iface\":\"lo\",\"dst\":\"10.9.0.0/16\",\"to\":\"lo\","
+			  "\"mode\":\"neigh\""), "EEXIST", "priority");
+	res = OK(ADD_REDIR("\"iface\":\"lo\",\"dst\":\"10.9.0.0/16\",\"to\":\"lo\","
+			   "\"mode\":\"ingress\",\"priority\":5,\"dst-mac\":\"02:00:00:00:00:09\""));
+	id2 = res ? json_integer_value(json_object_get(res, "id")) : 0;
+	json_decref(res);
+	res = OK(ADD_DROP("\"iface\":\"lo\",\"hook\":\"tc-ingress\",\"dst\":\"10.9.0.0/16\""));
+	id3 = res ? json_integer_value(json_object_get(res, "id")) : 0;
+	json_decref(res);
+	/* route needs no target, but the FIB helper needs forwarding somewhere. */
+	ERR_HAS(ADD_REDIR("\"iface\":\"lo\",\"dst\":\"10.8.0.0/16\",\"mode\":\"route\""),
+		"EINVAL", "net.ipv4.conf.lo.forwarding=1");
+	CHECK(write_file("/proc/sys/net/ipv4/conf/lo/forwarding", "1") == 0);
+	res = OK(ADD_REDIR("\"iface\":\"lo\",\"dst\":\"10.8.0.0/16\",\"mode\":\"route\""));
+	if (res) {
+		req = fmt("{\"cmd\":\"del\",\"args\":{\"id\":%lld}}",
+			  (long long)json_integer_value(json_object_get(res, "id")));
+		json_decref(OK(req));
+		free(req);
+	}
+	json_decref(res);
+	CHECK_INT(rule_count(), ==, before + 3);
+	for (long long id = id1; id <= id3 && id; id++) {
+		req = fmt("{\"cmd\":\"del\",\"args\":{\"id\":%lld}}", id);
+		json_decref(OK(req));
+		free(req);
+	}
+	CHECK(id2 == id1 + 1 && id3 == id2 + 1);
+	CHECK_INT(rule_count(), ==, before);
 }
 
 /* One add-drop on lo with a single extra argument, which must be refused. */
@@ -715,7 +827,8 @@ static void test_loopback_rule(void)
 	SAME(res, "{\"rules\":[]}");
 	json_decref(res);
 
-	want = fmt("{\"rules\":[{\"id\":%lld,\"packets\":0,\"bytes\":0}]}", (long long)id);
+	want = fmt("{\"rules\":[{\"id\":%lld,\"kind\":\"drop\",\"packets\":0,\"bytes\":0,"
+		   "\"fallbacks\":0,\"neigh_misses\":0}]}", (long long)id);
 	res = OK("{\"cmd\":\"stats\"}");
 	SAME(res, want);
 	json_decref(res);
@@ -799,7 +912,8 @@ static void test_loopback_rule(void)
 	CHECK(json_is_null(json_object_get(rule, "proto")));
 	CHECK_STR(json_string_value(json_object_get(rule, "name")), NAME64);
 	json_decref(res);
-	want = fmt("{\"rules\":[{\"id\":%lld,\"packets\":0,\"bytes\":0}]}", (long long)id2);
+	want = fmt("{\"rules\":[{\"id\":%lld,\"kind\":\"drop\",\"packets\":0,\"bytes\":0,"
+		   "\"fallbacks\":0,\"neigh_misses\":0}]}", (long long)id2);
 	{
 		char *req = fmt("{\"cmd\":\"stats\",\"args\":{\"id\":%lld}}", (long long)id2);
 
@@ -955,6 +1069,7 @@ int main(void)
 	test_envelope_errors();
 	test_arg_types();
 	test_add_drop_validation();
+	test_add_redirect();
 	test_add_drop_system_errors();
 	test_empty_table();
 	/* Nothing refused above may have left a trace. */
