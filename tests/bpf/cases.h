@@ -9,5 +9,6 @@ extern const struct case_def cases_match[];     /* fields: proto, ports, ether t
 extern const struct case_def cases_encap[];     /* tags, IPv4 options, IPv6 extensions, fragments */
 extern const struct case_def cases_truncated[]; /* frames cut short, malformed headers */
 extern const struct case_def cases_rules[];     /* overlaps, counters, shape limit */
+extern const struct case_def cases_redirect[];  /* redirect verdicts, MACs, ranks, routing */
 
 #endif
