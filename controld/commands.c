@@ -113,39 +113,35 @@ static int cmd_status(struct sl_daemon *d, json_t *args, json_t **result, struct
 	return 0;
 }
 
-static int cmd_add_drop(struct sl_daemon *d, json_t *args, json_t **result, struct sl_err *err)
+/* Adds the rule the arguments describe; redirect says which kind of add. */
+static int add_rule(struct sl_daemon *d, json_t *args, bool redirect, json_t **result,
+		    struct sl_err *err)
 {
 	struct sl_rule_spec spec;
 	uint64_t id;
 	int rc;
 
-	rc = sl_rule_spec_from_args(args, SL_HOOK_XDP, &spec, err);
-	if (rc)
-		return rc;
-	rc = sl_ruleset_add(d->rules, &spec, &id, err);
+	rc = sl_rule_spec_from_args(args, redirect ? SL_HOOK_TC_INGRESS : SL_HOOK_XDP, &spec,
+				    err);
+	if (!rc && redirect)
+		rc = sl_redirect_spec_from_args(args, &spec, err);
+	if (!rc)
+		rc = sl_ruleset_add(d->rules, &spec, &id, err);
 	if (rc)
 		return rc;
 	*result = json_pack("{s:I}", "id", (json_int_t)id);
 	return 0;
 }
 
+static int cmd_add_drop(struct sl_daemon *d, json_t *args, json_t **result, struct sl_err *err)
+{
+	return add_rule(d, args, false, result, err);
+}
+
 static int cmd_add_redirect(struct sl_daemon *d, json_t *args, json_t **result,
 			    struct sl_err *err)
 {
-	struct sl_rule_spec spec;
-	uint64_t id;
-	int rc;
-
-	rc = sl_rule_spec_from_args(args, SL_HOOK_TC_INGRESS, &spec, err);
-	if (!rc)
-		rc = sl_redirect_spec_from_args(args, &spec, err);
-	if (rc)
-		return rc;
-	rc = sl_ruleset_add(d->rules, &spec, &id, err);
-	if (rc)
-		return rc;
-	*result = json_pack("{s:I}", "id", (json_int_t)id);
-	return 0;
+	return add_rule(d, args, true, result, err);
 }
 
 static int cmd_list(struct sl_daemon *d, json_t *args, json_t **result, struct sl_err *err)

@@ -37,32 +37,18 @@ start_daemon || exit 1
 check_eq "IPv4 forwarding is off in the middle" 0 \
 	"$(ip netns exec "$M" sysctl -n net.ipv4.ip_forward)"
 
-# udp_count NS ADDR PORT N [BIND...]: sends N datagrams from $C and prints how
-# many a receiver at ADDR:PORT in NS got (bounded: the receiver quits after 2 s).
+# udp_count NS ADDR PORT N [OPTS]: sends N datagrams from $C and prints how
+# many a receiver at ADDR:PORT in NS got (bounded: the receiver quits after
+# 3 s). An IPv6 ADDR is bracketed; OPTS are more socat receiver options.
 udp_count() {
-	local ns=$1 addr=$2 port=$3 n=$4
-	local out="$T_DIR/udp.$3"
-	shift 4
+	local ns=$1 addr=$2 port=$3 n=$4 opts=${5:-}
+	local out="$T_DIR/udp.$3" recv=UDP-RECV send=UDP
+	case "$addr" in *:*) recv=UDP6-RECV send=UDP6 addr="[$addr]" ;; esac
 	: >"$out"
-	bg_in "$ns" timeout 3 socat -u "UDP-RECV:$port,reuseaddr$*" "OPEN:$out,append"
+	bg_in "$ns" timeout 3 socat -u "$recv:$port,reuseaddr$opts" "OPEN:$out,append"
 	wait_port "$ns" "$port" udp || { echo 0; return; }
 	for i in $(seq 1 "$n"); do
-		echo "dgram-$i" | ip netns exec "$C" socat -u - "UDP:$addr:$port" 2>/dev/null
-	done
-	sleep 0.5
-	kill "${T_PIDS[-1]}" 2>/dev/null
-	wait "${T_PIDS[-1]}" 2>/dev/null
-	grep -c '^dgram-' "$out"
-}
-
-udp6_count() {
-	local port=$1 n=$2
-	local out="$T_DIR/udp6.$1"
-	: >"$out"
-	bg_in "$S" timeout 3 socat -u "UDP6-RECV:$port,reuseaddr" "OPEN:$out,append"
-	wait_port "$S" "$port" udp || { echo 0; return; }
-	for i in $(seq 1 "$n"); do
-		echo "dgram-$i" | ip netns exec "$C" socat -u - "UDP6:[fd00:51:2::2]:$port" 2>/dev/null
+		echo "dgram-$i" | ip netns exec "$C" socat -u - "$send:$addr:$port" 2>/dev/null
 	done
 	sleep 0.5
 	kill "${T_PIDS[-1]}" 2>/dev/null
@@ -120,7 +106,7 @@ ip netns exec "$M" sysctl -qw net.ipv4.conf.lo.forwarding=0
 f6=$(ctl --json add-redirect --iface "$M0" --netns "$M" --dst fd00:51:2::/64 --to "$M1" --mode peer | jq -r .id)
 b6=$(ctl --json add-redirect --iface "$M1" --netns "$M" --dst fd00:51:1::/64 --to "$M0" --mode peer | jq -r .id)
 check "IPv6 peer: ping6 crosses" ping6_ok "$C" fd00:51:2::2
-check_eq "IPv6 peer: all UDP datagrams arrive" 4 "$(udp6_count 7200 4)"
+check_eq "IPv6 peer: all UDP datagrams arrive" 4 "$(udp_count "$S" fd00:51:2::2 7200 4)"
 check_ge "IPv6 peer: forward counter" 4 "$(rule_field "$f6" packets)"
 ctl del "$f6" >/dev/null && ctl del "$b6" >/dev/null
 
