@@ -47,7 +47,13 @@ static __always_inline int sl_probe_shapes(const struct sl_fastpath *fp,
 						       key.w[3], ipv6 ? key.w[4] : 0));
 		if (!(fp->bloom[bit >> 6] & (1ull << (bit & 63))))
 			continue; /* no key of this shape hashes here */
-		val = bpf_map_lookup_elem(&sl_rules, &key);
+		if (ipv6 && ((fp->wide_shapes >> i) & 1)) {
+			val = bpf_map_lookup_elem(&sl_rules, &key);
+		} else {
+			struct sl_key4 k4 = { .w0 = key.w[0], .src = key.src[0], .dst = key.dst[0] };
+
+			val = bpf_map_lookup_elem(&sl_rules4, &k4);
+		}
 		if (!val)
 			continue;
 		if (!best_rank)

@@ -11,7 +11,7 @@
 
 #include "sluice_abi.h"
 
-/* Masked packet fields -> rule; one entry per (rule, port block). */
+/* Masked packet fields -> rule; one entry per (rule, port block). IPv6 shapes here... */
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(map_flags, BPF_F_NO_PREALLOC);
@@ -19,6 +19,15 @@ struct {
 	__type(key, struct sl_key);
 	__type(value, struct sl_rule_val);
 } sl_rules SEC(".maps");
+
+/* ...the other shapes in the short-key form (see struct sl_key4). */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__uint(max_entries, SL_DEFAULT_KEYS);
+	__type(key, struct sl_key4);
+	__type(value, struct sl_rule_val);
+} sl_rules4 SEC(".maps");
 
 /* Classes, shape masks and prefilter; only user space writes it, through mmap. */
 struct {

@@ -40,6 +40,17 @@ struct sl_key {
 	};
 };
 
+/*
+ * The same key for shapes that match no IPv6 address (IPv4, L2, L4-only):
+ * their address words beyond the first are always zero, so the rule hash
+ * of those shapes hashes and compares 16 bytes instead of 40.
+ */
+struct sl_key4 {
+	__u64 w0;    /* sl_key.w[0]: shape, proto, ether type, ports */
+	__be32 src;  /* sl_key.src[0] */
+	__be32 dst;  /* sl_key.dst[0] */
+};
+
 /* The word of w[0] holding the shape byte, whatever the byte order. */
 #if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
 #define SL_KEY_SHAPE_BITS(idx) ((__u64)(idx))
@@ -98,7 +109,7 @@ static inline __attribute__((always_inline)) __u32 sl_bloom_bit(__u64 hash)
 struct sl_fastpath {
 	__u32 class_shapes[SL_NCLASSES];
 	__u32 redirect_shapes; /* shapes holding redirect rules; the others hold drop rules */
-	__u32 pad;
+	__u32 wide_shapes;     /* IPv6 shapes: their keys live in sl_rules, the others' in sl_rules4 */
 	struct sl_key shape_mask[SL_MAX_SHAPES];
 	__u64 bloom[SL_BLOOM_WORDS];
 };

@@ -53,6 +53,8 @@ void sl_fast_shape_publish(struct sl_fast *f, uint32_t idx, const struct sl_shap
 	/* A reader that finds the shape in a class already knows which table it is in. */
 	if (on && sh->action == SL_ACTION_REDIRECT)
 		__atomic_fetch_or(&f->map->redirect_shapes, bit, __ATOMIC_RELEASE);
+	if (on && sh->family == SL_FAMILY_IPV6)
+		__atomic_fetch_or(&f->map->wide_shapes, bit, __ATOMIC_RELEASE);
 	for (size_t fi = 0; fi < sizeof(families); fi++) {
 		for (int ports = 0; ports < 2; ports++) {
 			for (uint32_t proto = 0; proto < SL_CLASS_PROTOS; proto++) {
@@ -69,8 +71,10 @@ void sl_fast_shape_publish(struct sl_fast *f, uint32_t idx, const struct sl_shap
 			}
 		}
 	}
-	if (!on)
+	if (!on) {
 		__atomic_fetch_and(&f->map->redirect_shapes, ~bit, __ATOMIC_RELEASE);
+		__atomic_fetch_and(&f->map->wide_shapes, ~bit, __ATOMIC_RELEASE);
+	}
 }
 
 static uint32_t key_bit(const struct sl_key *k)

@@ -49,6 +49,8 @@ int sl_skel_prepare(struct sl_dp_hook *h, struct sl_err *err)
 	if (!rc)
 		rc = bpf_map__set_max_entries(s->maps.sl_rules, h->nslots * 4);
 	if (!rc)
+		rc = bpf_map__set_max_entries(s->maps.sl_rules4, h->nslots * 4);
+	if (!rc)
 		rc = bpf_program__set_autoload(h->kind == SL_HOOK_XDP ? s->progs.sluice_tc
 								 : s->progs.sluice_xdp,
 					       false);
@@ -241,6 +243,26 @@ int sl_hook_loaded(struct sl_dp_hook *h, struct sl_err *err)
 	return sl_fast_open(&h->fast, bpf_map__fd(h->skel->maps.sl_fast), err);
 }
 
+/* IPv6 shapes keep the full key; the others the short one (struct sl_key4). */
+static int rules_update(struct sl_dp_hook *h, const struct sl_key *k, const struct sl_rule_val *v,
+			uint64_t flags)
+{
+	struct sl_key4 k4 = { .w0 = k->w[0], .src = k->src[0], .dst = k->dst[0] };
+
+	if (h->shapes[k->shape].family == SL_FAMILY_IPV6)
+		return bpf_map_update_elem(bpf_map__fd(h->skel->maps.sl_rules), k, v, flags);
+	return bpf_map_update_elem(bpf_map__fd(h->skel->maps.sl_rules4), &k4, v, flags);
+}
+
+static int rules_delete(struct sl_dp_hook *h, const struct sl_key *k)
+{
+	struct sl_key4 k4 = { .w0 = k->w[0], .src = k->src[0], .dst = k->dst[0] };
+
+	if (h->shapes[k->shape].family == SL_FAMILY_IPV6)
+		return bpf_map_delete_elem(bpf_map__fd(h->skel->maps.sl_rules), k);
+	return bpf_map_delete_elem(bpf_map__fd(h->skel->maps.sl_rules4), &k4);
+}
+
 static int zero_counters(struct sl_dp_hook *h, uint32_t slot)
 {
 	struct sl_counter *zeros = calloc((size_t)h->ncpus, sizeof(*zeros));
@@ -256,8 +278,6 @@ static int zero_counters(struct sl_dp_hook *h, uint32_t slot)
 /* Removes entries[0..n) of slot from the index and the map. */
 static void remove_entries(struct sl_dp_hook *h, struct sl_entry *entries, int n, uint32_t slot)
 {
-	int rules_fd = bpf_map__fd(h->skel->maps.sl_rules);
-
 	for (int i = 0; i < n; i++) {
 		struct sl_key *k = &entries[i].key;
 		uint64_t next_rank;
@@ -267,14 +287,14 @@ static void remove_entries(struct sl_dp_hook *h, struct sl_entry *entries, int n
 		if (sl_keyindex_del(h->keys, k, slot, &was_first, &next, &next_rank))
 			continue;
 		if (was_first && next == UINT32_MAX) {
-			bpf_map_delete_elem(rules_fd, k);
+			rules_delete(h, k);
 			sl_fast_bloom_del(&h->fast, k);
 		} else if (was_first) {
 			struct sl_rule_val v = { .slot = next,
 						 .action = h->shapes[k->shape].action,
 						 .rank = next_rank };
 
-			bpf_map_update_elem(rules_fd, k, &v, BPF_EXIST);
+			rules_update(h, k, &v, BPF_EXIST);
 		}
 		h->shape_refs[k->shape]--;
 		if (!h->shape_refs[k->shape])
@@ -321,7 +341,6 @@ int sl_dp_rule_add_action(struct sl_dp_hook *h, const struct sl_match *m,
 			  const struct sl_dp_action *act, uint32_t *slot_out, struct sl_err *err)
 {
 	bool pending[SL_MAX_SHAPES] = { false };
-	int rules_fd = bpf_map__fd(h->skel->maps.sl_rules);
 	struct sl_entry *entries;
 	uint64_t rank;
 	int n, i, rc;
@@ -392,7 +411,7 @@ int sl_dp_rule_add_action(struct sl_dp_hook *h, const struct sl_match *m,
 		/* A new shape stays unlisted until its entries are all in place. */
 		if (prev == UINT32_MAX)
 			sl_fast_bloom_add(&h->fast, k);
-		rc = bpf_map_update_elem(rules_fd, k, &v, prev == UINT32_MAX ? BPF_NOEXIST : BPF_EXIST);
+		rc = rules_update(h, k, &v, prev == UINT32_MAX ? BPF_NOEXIST : BPF_EXIST);
 		if (rc) {
 			rc = sl_err_set(err, rc == -E2BIG || rc == -ENOMEM ? ENOSPC : -rc,
 					"cannot insert classifier entry: %s", strerror(-rc));

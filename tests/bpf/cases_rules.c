@@ -265,39 +265,52 @@ static void slot_limit(struct tcase *t)
 }
 
 /*
- * The classifier map holds 4 entries per rule slot; a rule whose entries
- * overflow it fails part-way through and must take back what it inserted.
+ * Each classifier map (IPv6 shapes' and the others') holds 4 entries per rule
+ * slot; a rule whose entries overflow one fails part-way through and must
+ * take back what it inserted.
  */
-static void rules_map_full(struct tcase *t)
+static void rules_map_full_family(struct tcase *t, int family)
 {
-	struct sl_dp_opts opts = { .rule_slots = 4 };
+	struct sl_dp_opts opts = { .rule_slots = 2 };
+	const char *net = family == 4 ? "10.0.0.0/8" : "fd00::/8";
+	const char *in = family == 4 ? "10.1.2.3" : "fd00::3";
 	struct sl_err err = { 0 };
 	struct tcase small = { .kind = t->kind };
+	char rule[96];
 	uint32_t slot, first;
 	int rc;
 
 	rc = sl_dp_hook_open_detached(t->kind, &opts, &small.h, &err);
-	if (!CHECK(rc == 0, "open a 4-slot hook (16 classifier entries): %s", err.msg))
+	if (!CHECK(rc == 0, "open a 2-slot hook (8 entries a map): %s", err.msg))
 		return;
-	RULE(&small, "proto tcp dport 1024-1535", &first); /* 1 block x 2 families */
-	/* 8 blocks x 2 families: the 15th entry does not fit. */
-	rc = harness_rule_try(&small, "proto udp dport 1000-2000", &slot, &err);
-	CHECK(rc == -ENOSPC, "rule overflowing the classifier map: want ENOSPC, got %d (%s)", rc,
-	      err.msg);
-	CHECK(sl_dp_hook_rule_count(small.h) == 1 && sl_dp_hook_shape_count(small.h) == 2,
-	      "failed rule took back its entries and shapes: %u rules, %u shapes (want 1, 2)",
+	snprintf(rule, sizeof(rule), "src %s proto tcp dport 1024-1535", net); /* 1 entry */
+	RULE(&small, rule, &first);
+	/* 8 blocks: the 8th entry does not fit. */
+	snprintf(rule, sizeof(rule), "src %s proto udp dport 1000-2000", net);
+	rc = harness_rule_try(&small, rule, &slot, &err);
+	CHECK(rc == -ENOSPC, "IPv%d rule overflowing its classifier map: want ENOSPC, got %d (%s)",
+	      family, rc, err.msg);
+	CHECK(sl_dp_hook_rule_count(small.h) == 1 && sl_dp_hook_shape_count(small.h) == 1,
+	      "failed rule took back its entries and shapes: %u rules, %u shapes (want 1, 1)",
 	      sl_dp_hook_rule_count(small.h), sl_dp_hook_shape_count(small.h));
-	EXPECT_PASS(&small, .family = 4, .proto = IPPROTO_UDP, .dport = 1000);
-	EXPECT_PASS(&small, .family = 4, .proto = IPPROTO_UDP, .dport = 1024);
-	EXPECT_PASS(&small, .family = 6, .proto = IPPROTO_UDP, .dport = 2000);
-	EXPECT_DROP(&small, .family = 4, .proto = IPPROTO_TCP, .dport = 1024);
-	EXPECT_DROP(&small, .family = 6, .proto = IPPROTO_TCP, .dport = 1535);
-	/* The room it took back is usable: 14 entries fit beside the first rule. */
-	RULE(&small, "proto udp dport 1000-1999", &slot); /* 1000-1007 .. 1984-1999: 7 x 2 */
-	EXPECT_DROP(&small, .family = 4, .proto = IPPROTO_UDP, .dport = 1999);
-	EXPECT_PASS(&small, .family = 4, .proto = IPPROTO_UDP, .dport = 2000);
+	EXPECT_PASS(&small, .family = family, .src = in, .proto = IPPROTO_UDP, .dport = 1000);
+	EXPECT_PASS(&small, .family = family, .src = in, .proto = IPPROTO_UDP, .dport = 1024);
+	EXPECT_PASS(&small, .family = family, .src = in, .proto = IPPROTO_UDP, .dport = 2000);
+	EXPECT_DROP(&small, .family = family, .src = in, .proto = IPPROTO_TCP, .dport = 1024);
+	/* The room it took back is usable: 7 entries fit beside the first rule. */
+	snprintf(rule, sizeof(rule), "src %s proto udp dport 1000-1999", net);
+	RULE(&small, rule, &slot); /* 1000-1007 .. 1984-1999: 7 blocks */
+	EXPECT_DROP(&small, .family = family, .src = in, .proto = IPPROTO_UDP, .dport = 1999);
+	EXPECT_PASS(&small, .family = family, .src = in, .proto = IPPROTO_UDP, .dport = 2000);
 	sl_dp_hook_close(small.h);
 }
+
+static void rules_map_full(struct tcase *t)
+{
+	rules_map_full_family(t, 4);
+	rules_map_full_family(t, 6);
+}
+
 
 const struct case_def cases_rules[] = {
 	{ "overlap-different-shapes", overlap_different_shapes },
