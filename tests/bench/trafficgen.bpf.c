@@ -1,0 +1,94 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+/*
+ * The XDP program behind sluice-trafficgen's live-frames mode. The kernel
+ * runs it under BPF_PROG_TEST_RUN with BPF_F_TEST_XDP_LIVE_FRAMES on a copy
+ * of the template frame, and an XDP_TX verdict there means "transmit out of
+ * the ingress device" (the kernel turns it into a redirect to that ifindex).
+ *
+ * The program only varies the UDP source port across the flows and counts
+ * what it handed to the transmit path. The count is per CPU and is the
+ * generator's authoritative number of transmission attempts: it stays exact
+ * even when a signal cuts a test run short.
+ */
+#include <linux/bpf.h>
+#include <linux/if_ether.h>
+#include <linux/ip.h>
+#include <linux/udp.h>
+#include <bpf/bpf_endian.h>
+#include <bpf/bpf_helpers.h>
+
+/* Set before load; see trafficgen_live.c. */
+const volatile __u32 nflows = 1;
+const volatile __u16 sport_base;    /* host order */
+const volatile __u16 udp_csum_base; /* the template's UDP checksum, as stored */
+
+/*
+ * Written by user space through the mmap'ed .bss. Until it is set, frames are
+ * dropped and not counted, so probing whether live frames work sends nothing.
+ */
+volatile __u32 armed;
+
+struct tg_cpu_state {
+	__u64 frames; /* frames returned XDP_TX */
+	__u32 flow;   /* index of the next flow on this CPU */
+	__u32 pad;
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct tg_cpu_state);
+} tg_state SEC(".maps");
+
+/*
+ * RFC 1624 eqn. 3, HC' = ~(~HC + ~m + m'), computed from the template's
+ * checksum and port, never from the frame's current contents: live-frames
+ * pages are recycled without being rewritten, so a frame may hold the
+ * template or the port of any earlier use of its page.
+ */
+static __always_inline __u16 udp_csum_for_port(__u16 port_be)
+{
+	__u32 sum = (__u16)~udp_csum_base;
+
+	sum += (__u16)~bpf_htons(sport_base);
+	sum += port_be;
+	sum = (sum & 0xffff) + (sum >> 16);
+	sum = (sum & 0xffff) + (sum >> 16);
+	sum = (__u16)~sum;
+	/* 0 means "no checksum" in UDP over IPv4; its ones' complement twin is 0xffff. */
+	return sum ? (__u16)sum : 0xffff;
+}
+
+SEC("xdp")
+int tg_xmit(struct xdp_md *ctx)
+{
+	void *data_end = (void *)(long)ctx->data_end;
+	void *data = (void *)(long)ctx->data;
+	struct tg_cpu_state *st;
+	struct udphdr *udp;
+	__u32 key = 0;
+	__u16 port;
+
+	if (!armed)
+		return XDP_DROP;
+
+	st = bpf_map_lookup_elem(&tg_state, &key);
+	if (!st)
+		return XDP_ABORTED;
+
+	if (nflows > 1) {
+		udp = data + sizeof(struct ethhdr) + sizeof(struct iphdr);
+		if ((void *)(udp + 1) > data_end)
+			return XDP_ABORTED;
+		port = bpf_htons((__u16)(sport_base + st->flow));
+		udp->source = port;
+		udp->check = udp_csum_for_port(port);
+		if (++st->flow >= nflows)
+			st->flow = 0;
+	}
+	st->frames++;
+	return XDP_TX;
+}
+
+char LICENSE[] SEC("license") = "Dual BSD/GPL";
