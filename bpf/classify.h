@@ -50,7 +50,7 @@ static __always_inline int sl_probe_shapes(const struct sl_fastpath *fp,
 		if (ipv6 && ((fp->wide_shapes >> i) & 1)) {
 			val = bpf_map_lookup_elem(&sl_rules, &key);
 		} else {
-			struct sl_key4 k4 = { .w0 = key.w[0], .src = key.src[0], .dst = key.dst[0] };
+			struct sl_key4 k4 = sl_key4_of(&key);
 
 			val = bpf_map_lookup_elem(&sl_rules4, &k4);
 		}

@@ -51,6 +51,13 @@ struct sl_key4 {
 	__be32 dst;  /* sl_key.dst[0] */
 };
 
+static inline __attribute__((always_inline)) struct sl_key4 sl_key4_of(const struct sl_key *k)
+{
+	struct sl_key4 k4 = { .w0 = k->w[0], .src = k->src[0], .dst = k->dst[0] };
+
+	return k4;
+}
+
 /* The word of w[0] holding the shape byte, whatever the byte order. */
 #if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
 #define SL_KEY_SHAPE_BITS(idx) ((__u64)(idx))

@@ -192,7 +192,7 @@ static json_t *stats_item(struct sl_rule *r)
 
 	sl_dp_rule_stats(r->attach->dp, r->slot, &c);
 	return json_pack("{s:I, s:s, s:I, s:I, s:I, s:I}", "id", (json_int_t)r->id, "kind",
-			 r->action == SL_ACTION_REDIRECT ? "redirect" : "drop", "packets",
+			 sl_rule_kind_name(r), "packets",
 			 (json_int_t)c.packets, "bytes", (json_int_t)c.bytes, "fallbacks",
 			 (json_int_t)c.fallbacks, "neigh_misses", (json_int_t)c.neigh_misses);
 }

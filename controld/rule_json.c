@@ -102,13 +102,47 @@ static json_t *str_or_null(bool has, const char *text)
 	return has ? json_string(text) : json_null();
 }
 
+static json_t *mac_or_null(bool has, const uint8_t mac[6])
+{
+	char text[18];
+
+	if (!has)
+		return json_null();
+	sl_format_mac(mac, text, sizeof(text));
+	return json_string(text);
+}
+
+/* The redirect members of a redirect rule's list item. */
+static json_t *redirect_to_json(const struct sl_rule *r, const struct sl_dp_counters *c)
+{
+	const struct sl_redirect_spec *s = &r->redirect;
+	const struct sl_redirect *d = &r->resolved;
+
+	return json_pack("{s:o, s:s, s:i, s:o, s:o, s:o, s:o, s:I, s:I}",
+			 "to", str_or_null(s->to[0], s->to),
+			 "mode", sl_redirect_mode_name(s->mode),
+			 "priority", (int)r->priority,
+			 "dst-mac", mac_or_null(s->has_dst_mac, s->dst_mac),
+			 "src-mac", mac_or_null(s->has_src_mac, s->src_mac),
+			 "set_dst_mac", mac_or_null(d->flags & SL_REDIR_SET_DMAC, d->dmac),
+			 "set_src_mac", mac_or_null(d->flags & SL_REDIR_SET_SMAC, d->smac),
+			 "fallbacks", (json_int_t)c->fallbacks,
+			 "neigh_misses", (json_int_t)c->neigh_misses);
+}
+
+const char *sl_rule_kind_name(const struct sl_rule *r)
+{
+	return r->action == SL_ACTION_REDIRECT ? "redirect" : "drop";
+}
+
 json_t *sl_rule_to_json(const struct sl_rule *r)
 {
 	const struct sl_match *m = &r->match;
 	char src[64] = "", dst[64] = "", sport[16] = "", dport[16] = "", proto[8] = "",
 	     etype[16] = "";
-	uint64_t packets = 0, bytes = 0;
+	struct sl_dp_counters c;
 	const char *name;
+	json_t *item;
 
 	if (m->has_src)
 		sl_format_prefix(&m->src, src, sizeof(src));
@@ -132,16 +166,11 @@ json_t *sl_rule_to_json(const struct sl_rule *r)
 		else
 			snprintf(etype, sizeof(etype), "0x%04x", m->ether_type);
 	}
-	struct sl_dp_counters c;
-	json_t *item;
-
 	sl_dp_rule_stats(r->attach->dp, r->slot, &c);
-	packets = c.packets;
-	bytes = c.bytes;
 
 	item = json_pack("{s:I, s:s, s:o, s:s, s:o, s:s, s:o, s:o, s:o, s:o, s:o, s:o, s:I, s:I}",
 			 "id", (json_int_t)r->id,
-			 "kind", r->action == SL_ACTION_REDIRECT ? "redirect" : "drop",
+			 "kind", sl_rule_kind_name(r),
 			 "name", str_or_null(r->name[0], r->name),
 			 "iface", r->attach->ifname,
 			 "netns", str_or_null(r->attach->netns[0], r->attach->netns),
@@ -151,35 +180,9 @@ json_t *sl_rule_to_json(const struct sl_rule *r)
 			 "sport", str_or_null(m->has_sport, sport),
 			 "dport", str_or_null(m->has_dport, dport),
 			 "ether-type", str_or_null(m->has_ether_type, etype),
-			 "packets", (json_int_t)packets, "bytes", (json_int_t)bytes);
+			 "packets", (json_int_t)c.packets, "bytes", (json_int_t)c.bytes);
 	if (item && r->action == SL_ACTION_REDIRECT)
-		json_object_update_new(item, sl_redirect_to_json(r, &c));
+		json_object_update_new(item, redirect_to_json(r, &c));
 	return item;
 }
 
-static json_t *mac_or_null(bool has, const uint8_t mac[6])
-{
-	char text[18];
-
-	if (!has)
-		return json_null();
-	sl_format_mac(mac, text, sizeof(text));
-	return json_string(text);
-}
-
-json_t *sl_redirect_to_json(const struct sl_rule *r, const struct sl_dp_counters *c)
-{
-	const struct sl_redirect_spec *s = &r->redirect;
-	const struct sl_redirect *d = &r->resolved;
-
-	return json_pack("{s:o, s:s, s:i, s:o, s:o, s:o, s:o, s:I, s:I}",
-			 "to", str_or_null(s->to[0], s->to),
-			 "mode", sl_redirect_mode_name(s->mode),
-			 "priority", (int)r->priority,
-			 "dst-mac", mac_or_null(s->has_dst_mac, s->dst_mac),
-			 "src-mac", mac_or_null(s->has_src_mac, s->src_mac),
-			 "set_dst_mac", mac_or_null(d->flags & SL_REDIR_SET_DMAC, d->dmac),
-			 "set_src_mac", mac_or_null(d->flags & SL_REDIR_SET_SMAC, d->smac),
-			 "fallbacks", (json_int_t)c->fallbacks,
-			 "neigh_misses", (json_int_t)c->neigh_misses);
-}

@@ -21,7 +21,7 @@ int sl_redirect_spec_from_args(json_t *args, struct sl_rule_spec *spec, struct s
 
 /* A list item: id, kind, name, iface, netns, hook, match fields, counters. */
 json_t *sl_rule_to_json(const struct sl_rule *r);
-/* The redirect members of a redirect rule's list item. */
-json_t *sl_redirect_to_json(const struct sl_rule *r, const struct sl_dp_counters *c);
+/* "drop" or "redirect", as list and stats name a rule's kind. */
+const char *sl_rule_kind_name(const struct sl_rule *r);
 
 #endif

@@ -243,24 +243,40 @@ int sl_hook_loaded(struct sl_dp_hook *h, struct sl_err *err)
 	return sl_fast_open(&h->fast, bpf_map__fd(h->skel->maps.sl_fast), err);
 }
 
-/* IPv6 shapes keep the full key; the others the short one (struct sl_key4). */
+/*
+ * The rules map holding k and k in that map's key form: IPv6 shapes keep the
+ * full key, the others the short one (struct sl_key4), as the program looks
+ * them up.
+ */
+static int rules_map(struct sl_dp_hook *h, const struct sl_key *k, struct sl_key4 *k4,
+		     const void **key)
+{
+	if (h->shapes[k->shape].family == SL_FAMILY_IPV6) {
+		*key = k;
+		return bpf_map__fd(h->skel->maps.sl_rules);
+	}
+	*k4 = sl_key4_of(k);
+	*key = k4;
+	return bpf_map__fd(h->skel->maps.sl_rules4);
+}
+
 static int rules_update(struct sl_dp_hook *h, const struct sl_key *k, const struct sl_rule_val *v,
 			uint64_t flags)
 {
-	struct sl_key4 k4 = { .w0 = k->w[0], .src = k->src[0], .dst = k->dst[0] };
+	struct sl_key4 k4;
+	const void *key;
+	int fd = rules_map(h, k, &k4, &key);
 
-	if (h->shapes[k->shape].family == SL_FAMILY_IPV6)
-		return bpf_map_update_elem(bpf_map__fd(h->skel->maps.sl_rules), k, v, flags);
-	return bpf_map_update_elem(bpf_map__fd(h->skel->maps.sl_rules4), &k4, v, flags);
+	return bpf_map_update_elem(fd, key, v, flags);
 }
 
 static int rules_delete(struct sl_dp_hook *h, const struct sl_key *k)
 {
-	struct sl_key4 k4 = { .w0 = k->w[0], .src = k->src[0], .dst = k->dst[0] };
+	struct sl_key4 k4;
+	const void *key;
+	int fd = rules_map(h, k, &k4, &key);
 
-	if (h->shapes[k->shape].family == SL_FAMILY_IPV6)
-		return bpf_map_delete_elem(bpf_map__fd(h->skel->maps.sl_rules), k);
-	return bpf_map_delete_elem(bpf_map__fd(h->skel->maps.sl_rules4), &k4);
+	return bpf_map_delete_elem(fd, key);
 }
 
 static int zero_counters(struct sl_dp_hook *h, uint32_t slot)
@@ -522,11 +538,6 @@ int sl_dp_hook_ifindex(const struct sl_dp_hook *h)
 uint32_t sl_dp_hook_prog_id(const struct sl_dp_hook *h)
 {
 	return h->prog_id;
-}
-
-enum sl_hook_kind sl_dp_hook_kind(const struct sl_dp_hook *h)
-{
-	return h->kind;
 }
 
 const char *sl_dp_hook_xdp_mode(const struct sl_dp_hook *h)

@@ -76,6 +76,5 @@ int sl_dp_hook_ifindex(const struct sl_dp_hook *h);
 uint32_t sl_dp_hook_prog_id(const struct sl_dp_hook *h);
 /* "native", "skb" or "" for tc hooks. */
 const char *sl_dp_hook_xdp_mode(const struct sl_dp_hook *h);
-enum sl_hook_kind sl_dp_hook_kind(const struct sl_dp_hook *h);
 
 #endif
