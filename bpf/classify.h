@@ -57,10 +57,10 @@ static __always_inline int sl_probe_shapes(const struct sl_fastpath *fp,
 		if (!val)
 			continue;
 		if (!best_rank)
-			return (int)(val->slot & SL_HIT_SLOT_MASK);
+			return (int)((val->slot & SL_HIT_SLOT_MASK) | (val->action << SL_HIT_ACTION_SHIFT));
 		if (val->rank < rank) {
 			rank = val->rank;
-			slot = (int)(val->slot & SL_HIT_SLOT_MASK);
+			slot = (int)((val->slot & SL_HIT_SLOT_MASK) | (val->action << SL_HIT_ACTION_SHIFT));
 		}
 	}
 	return slot;
@@ -75,12 +75,13 @@ static __always_inline int sl_search(const struct sl_fastpath *fp, const struct 
 }
 
 /*
- * Returns the matching rule's slot, with SL_HIT_REDIRECT for a redirect
- * rule, or -1. A global function: the verifier
- * checks it once on its own instead of once per parser path, which keeps
- * the programs far below the verifier's instruction budget.
+ * Searches the rules `which` asks for (SL_SEARCH_*) and returns the hit:
+ * the rule's slot with its action above SL_HIT_ACTION_SHIFT, or -1. A
+ * global function: the verifier checks it once on its own instead of once
+ * per parser path, which keeps the programs far below the verifier's
+ * instruction budget.
  */
-__attribute__((noinline)) int sl_classify(const struct sl_pkt *pkt)
+__attribute__((noinline)) int sl_classify(const struct sl_pkt *pkt, int which)
 {
 	const struct sl_fastpath *fp;
 	__u32 zero = 0, cls, cand, drops;
@@ -97,16 +98,34 @@ __attribute__((noinline)) int sl_classify(const struct sl_pkt *pkt)
 		return -1;
 	cand = fp->class_shapes[cls];
 	drops = cand & ~fp->redirect_shapes;
-	if (drops) {
+	if (drops && (which & SL_SEARCH_DROP)) {
 		slot = sl_search(fp, pkt, drops, 0);
 		if (slot >= 0)
 			return slot;
 	}
 	cand &= fp->redirect_shapes;
-	if (!cand)
+	if (!cand || !(which & SL_SEARCH_RANKED))
 		return -1;
-	slot = sl_search(fp, pkt, cand, 1);
-	return slot < 0 ? -1 : (int)((__u32)slot | SL_HIT_REDIRECT);
+	return sl_search(fp, pkt, cand, 1);
+}
+
+static __always_inline __u32 sl_hit_action(int hit)
+{
+	return (__u32)hit >> SL_HIT_ACTION_SHIFT;
+}
+
+static __always_inline __u32 sl_hit_slot(int hit)
+{
+	return (__u32)hit & SL_HIT_SLOT_MASK;
+}
+
+/* Whether conntrack may hold flows this instance translates or restores. */
+static __always_inline int sl_ct_active(void)
+{
+	__u32 zero = 0;
+	const struct sl_fastpath *fp = bpf_map_lookup_elem(&sl_fast, &zero);
+
+	return fp && fp->ct_active;
 }
 
 static __always_inline struct sl_counter *sl_count(__u32 slot, __u64 bytes)

@@ -59,6 +59,9 @@ struct sl_pkt {
 	__u16 l4_off;        /* offset of the L4 header from data */
 	__u8 is_fragment;    /* any fragment, first or not */
 	__u8 l4_unknown;     /* the transport header is out of reach (too many IPv6 extensions) */
+	__u8 frag_later;     /* a fragment other than the first: no L4 header */
+	__u8 pad;
+	__u32 frag_id;       /* fragments: IPv4 identification or IPv6 fragment id, as stored */
 };
 
 static __always_inline int sl_proto_has_ports(__u8 proto)
@@ -105,8 +108,11 @@ static __always_inline int sl_parse_ipv4(void *data, void *data_end,
 
 	if (iph->frag_off & bpf_htons(0x3fff)) { /* MF set or offset != 0 */
 		pkt->is_fragment = 1;
-		if (iph->frag_off & bpf_htons(0x1fff))
+		pkt->frag_id = iph->id;
+		if (iph->frag_off & bpf_htons(0x1fff)) {
+			pkt->frag_later = 1;
 			return SL_PARSE_OK; /* no L4 header in later fragments */
+		}
 	}
 	return sl_parse_ports(data, data_end, pkt);
 }
@@ -156,9 +162,13 @@ static __always_inline int sl_parse_ipv6(void *data, void *data_end,
 			if ((void *)(frag + 1) > data_end)
 				return SL_PARSE_TRUNCATED;
 			pkt->is_fragment = 1;
+			pkt->frag_id = frag->id;
 			pkt->flow.proto = frag->nexthdr;
-			if (frag->frag_off & bpf_htons(0xfff8))
+			if (frag->frag_off & bpf_htons(0xfff8)) {
+				pkt->frag_later = 1;
+				pkt->l4_off = off + sizeof(*frag);
 				return SL_PARSE_OK; /* later fragment: no ports */
+			}
 			nexthdr = frag->nexthdr;
 			off += sizeof(*frag);
 			break;

@@ -14,6 +14,7 @@
 #include <bpf/bpf_helpers.h>
 
 #include "classify.h"
+#include "csum.h"
 
 #define SL_AF_INET 2
 #define SL_AF_INET6 10
@@ -22,7 +23,6 @@
 /* Offsets inside the IP headers, from the start of the L3 header. */
 #define SL_IPV4_TOS_OFF 1
 #define SL_IPV4_TTL_OFF 8
-#define SL_IPV4_CSUM_OFF 10
 #define SL_IPV6_FLOW_OFF 0
 #define SL_IPV6_HOPLIMIT_OFF 7
 
@@ -154,14 +154,10 @@ fallback:
 	return TC_ACT_OK;
 }
 
-static __always_inline int sl_redirect(struct __sk_buff *skb, const struct sl_pkt *pkt,
-				       __u32 slot)
+/* Sends the packet where r says; c (may be NULL) counts what went wrong. */
+static __always_inline int sl_redirect_to(struct __sk_buff *skb, const struct sl_pkt *pkt,
+					  const struct sl_redirect *r, struct sl_counter *c)
 {
-	struct sl_redirect *r = bpf_map_lookup_elem(&sl_redirects, &slot);
-	struct sl_counter *c = sl_count(slot, skb->len);
-
-	if (!r)
-		return TC_ACT_UNSPEC;
 	if (r->mode == SL_REDIR_ROUTE)
 		return sl_route(skb, pkt, r, c);
 	if (sl_store_macs(skb, r, NULL, NULL)) {
@@ -180,6 +176,17 @@ static __always_inline int sl_redirect(struct __sk_buff *skb, const struct sl_pk
 		return bpf_redirect_peer(r->ifindex, 0);
 	}
 	return TC_ACT_UNSPEC;
+}
+
+static __always_inline int sl_redirect(struct __sk_buff *skb, const struct sl_pkt *pkt,
+				       __u32 slot)
+{
+	struct sl_redirect *r = bpf_map_lookup_elem(&sl_redirects, &slot);
+	struct sl_counter *c = sl_count(slot, skb->len);
+
+	if (!r)
+		return TC_ACT_UNSPEC;
+	return sl_redirect_to(skb, pkt, r, c);
 }
 
 #endif

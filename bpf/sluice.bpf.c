@@ -11,6 +11,7 @@
 #include <xdp/xdp_helpers.h>
 
 #include "classify.h"
+#include "nat.h"
 #include "redirect.h"
 
 /*
@@ -28,15 +29,15 @@ int sluice_xdp(struct xdp_md *ctx)
 	void *data = (void *)(long)ctx->data;
 	void *data_end = (void *)(long)ctx->data_end;
 	struct sl_pkt pkt = {};
-	int slot;
+	int hit;
 
 	if (sl_parse(data, data_end, &pkt) != SL_PARSE_OK)
 		return XDP_PASS;
-	slot = sl_classify(&pkt);
-	/* Redirect rules live on tc hooks only; the daemon never gives XDP one. */
-	if (slot < 0 || (slot & SL_HIT_REDIRECT))
+	hit = sl_classify(&pkt, SL_SEARCH_DROP);
+	/* Redirect and rewrite rules live on tc hooks only; the daemon never gives XDP one. */
+	if (hit < 0)
 		return XDP_PASS;
-	sl_count((__u32)slot, data_end - data);
+	sl_count(sl_hit_slot(hit), data_end - data);
 	return XDP_DROP;
 }
 
@@ -47,8 +48,11 @@ SEC("tc")
 int sluice_tc(struct __sk_buff *skb)
 {
 	struct sl_pkt pkt = {};
+	struct sl_redirect *redir = NULL;
+	struct sl_counter *c = NULL;
 	void *data, *data_end;
-	int slot;
+	__u32 zero = 0, slot;
+	int hit, ct, rc;
 
 	if (skb->data_end - skb->data < SL_TC_PULL_LEN && skb->len > skb->data_end - skb->data)
 		bpf_skb_pull_data(skb, skb->len < SL_TC_PULL_LEN ? skb->len : SL_TC_PULL_LEN);
@@ -58,13 +62,52 @@ int sluice_tc(struct __sk_buff *skb)
 	/* TC_ACT_UNSPEC lets filters of other tools at later priorities run. */
 	if (sl_parse(data, data_end, &pkt) != SL_PARSE_OK)
 		return TC_ACT_UNSPEC;
-	slot = sl_classify(&pkt);
-	if (slot < 0)
+	/* Drop rules, then flows conntrack translates, then redirect and rewrite rules. */
+	ct = sl_ct_active();
+	hit = sl_classify(&pkt, ct ? SL_SEARCH_DROP : SL_SEARCH_ALL);
+	if (hit >= 0 && sl_hit_action(hit) == SL_ACTION_DROP) {
+		sl_count(sl_hit_slot(hit), skb->len);
+		return TC_ACT_SHOT;
+	}
+	if (ct) {
+		rc = sl_nat_established(skb, &pkt);
+		if (rc == SL_NAT_ICMP_ERROR)
+			rc = sl_nat_icmp_error(skb, &pkt);
+		if (rc != SL_NAT_MISS)
+			goto translated;
+		hit = sl_classify(&pkt, SL_SEARCH_RANKED);
+	}
+	if (hit < 0)
 		return TC_ACT_UNSPEC;
-	if (slot & SL_HIT_REDIRECT)
-		return sl_redirect(skb, &pkt, (__u32)slot & SL_HIT_SLOT_MASK);
-	sl_count((__u32)slot, skb->len);
-	return TC_ACT_SHOT;
+	slot = sl_hit_slot(hit);
+	if (sl_hit_action(hit) == SL_ACTION_REWRITE) {
+		rc = sl_nat_new(skb, &pkt, slot);
+		goto translated;
+	}
+	if (sl_hit_action(hit) != SL_ACTION_REDIRECT)
+		return TC_ACT_UNSPEC;
+	redir = bpf_map_lookup_elem(&sl_redirects, &slot);
+	c = sl_count(slot, skb->len);
+	goto redirect;
+
+translated:
+	if (rc != SL_NAT_REDIRECT)
+		return rc;
+	{
+		struct sl_scratch *s = bpf_map_lookup_elem(&sl_scratch, &zero);
+
+		if (!s)
+			return TC_ACT_SHOT;
+		redir = &s->redirect;
+		slot = s->slot;
+		if (slot != SL_NO_SLOT)
+			c = bpf_map_lookup_elem(&sl_counters, &slot);
+	}
+redirect:
+	/* One call site: the redirect helpers' frame is paid once. */
+	if (!redir)
+		return TC_ACT_UNSPEC;
+	return sl_redirect_to(skb, &pkt, redir, c);
 }
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";

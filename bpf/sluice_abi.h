@@ -115,19 +115,23 @@ static inline __attribute__((always_inline)) __u32 sl_bloom_bit(__u64 hash)
  */
 struct sl_fastpath {
 	__u32 class_shapes[SL_NCLASSES];
-	__u32 redirect_shapes; /* shapes holding redirect rules; the others hold drop rules */
+	__u32 redirect_shapes; /* shapes of ranked (redirect, rewrite) rules; the others: drop */
 	__u32 wide_shapes;     /* IPv6 shapes: their keys live in sl_rules, the others' in sl_rules4 */
+	__u32 ct_active;       /* look packets up in conntrack: rewrite rules or replies arrive here */
+	__u32 pad;
 	struct sl_key shape_mask[SL_MAX_SHAPES];
 	__u64 bloom[SL_BLOOM_WORDS];
 };
 
 /*
  * What a rule does when it matches. Drop rules are searched first and any
- * match drops; only then are redirect rules searched, and the one with the
- * lowest rank wins.
+ * match drops; then translated flows are looked up in conntrack; only then
+ * are redirect and rewrite rules ("ranked" rules) searched, and the one
+ * with the lowest rank wins.
  */
 #define SL_ACTION_DROP 1
 #define SL_ACTION_REDIRECT 2
+#define SL_ACTION_REWRITE 3
 
 struct sl_rule_val {
 	__u32 slot;   /* index into the counters (and redirect) maps */
@@ -160,14 +164,112 @@ struct sl_counter {
 	__u64 bytes;
 	__u64 fallbacks;    /* route: the lookup did not resolve; the stack got the packet */
 	__u64 neigh_misses; /* route: no neighbour entry yet; the kernel resolves it */
+	__u64 nat_failures; /* rewrite: no free port or conntrack entry; the packet was dropped */
 };
 
-/* sl_classify's result: the slot, and whether it is a redirect rule's. */
-#define SL_HIT_REDIRECT (1u << 30)
-#define SL_HIT_SLOT_MASK (SL_HIT_REDIRECT - 1)
+/* sl_classify's result: the rule's slot and, in the top bits, its action. */
+#define SL_HIT_ACTION_SHIFT 28
+#define SL_HIT_SLOT_MASK ((1u << SL_HIT_ACTION_SHIFT) - 1)
+#define SL_MAX_RULE_SLOTS (1u << 24)
+
+/* Which rules sl_classify searches. */
+#define SL_SEARCH_DROP 1
+#define SL_SEARCH_RANKED 2
+#define SL_SEARCH_ALL (SL_SEARCH_DROP | SL_SEARCH_RANKED)
+
+/*
+ * Rewrite rules: the translation of a new flow, per rule slot. Addresses
+ * are written whole (IPv4 in the first word); a zero port keeps the
+ * packet's. The source port is picked from [sport_lo, sport_hi] when the
+ * rule gives a range, else kept unless two flows would collide after the
+ * translation, when one from the conntrack configuration's range is used.
+ */
+#define SL_NAT_SRC 1
+#define SL_NAT_DST 2
+#define SL_NAT_SPORT 4 /* sport_lo..sport_hi */
+#define SL_NAT_DPORT 8
+
+struct sl_nat_rule {
+	__be32 to_src[4];
+	__be32 to_dst[4];
+	__u16 sport_lo, sport_hi; /* host order */
+	__be16 to_dport;
+	__u8 flags;               /* SL_NAT_* */
+	__u8 family;              /* SL_FAMILY_IPV4 or _IPV6: the packets it translates */
+	__u64 rule_id;            /* the daemon's id, so a deleted rule's flows can be flushed */
+};
+
+/*
+ * Conntrack: one entry per direction of a translated flow, in one LRU hash
+ * shared by every program instance. The key is the packet's tuple as it
+ * arrives; the zone (the hook's network namespace) keeps namespaces apart.
+ * ICMP echo uses its identifier as the source port of requests and the
+ * destination port of replies, so a reply's tuple is the request's reversed.
+ */
+struct sl_ct_key {
+	__u32 zone;
+	__u8 family;
+	__u8 proto;
+	__be16 sport;
+	__be16 dport;
+	__u16 pad;
+	__be32 src[4];
+	__be32 dst[4];
+};
+
+struct sl_ct_tuple {
+	__be32 src[4];
+	__be32 dst[4];
+	__be16 sport;
+	__be16 dport;
+};
+
+#define SL_CT_FORWARD 1
+#define SL_CT_REPLY 2
+
+/* Flow states; each has its own idle timeout. */
+#define SL_CT_TCP_SYN 0
+#define SL_CT_TCP_ESTABLISHED 1
+#define SL_CT_TCP_CLOSING 2
+#define SL_CT_UDP 3
+#define SL_CT_ICMP 4
+#define SL_CT_NSTATES 5
+
+struct sl_ct_val {
+	struct sl_ct_tuple rewrite;  /* what a packet with this key becomes */
+	struct sl_redirect redirect; /* then: mode 0 = continue through the stack */
+	__u64 rule_id;
+	__u64 created_ns;   /* bpf_ktime_get_ns(): CLOCK_MONOTONIC */
+	__u64 last_seen_ns;
+	__u64 packets;
+	__u64 bytes;
+	__u32 slot;         /* forward: the rule's slot in the instance that created it */
+	__u8 dir;           /* SL_CT_FORWARD or SL_CT_REPLY */
+	__u8 state;         /* SL_CT_*, kept equal in both directions */
+	__u16 pad;
+};
+
+/* Later IP fragments carry no ports: the first one leaves the flow's key here. */
+struct sl_frag_key {
+	__u32 zone;
+	__u8 family;
+	__u8 proto;
+	__u16 pad;
+	__u32 id; /* IPv4 identification (network order, widened) or IPv6 fragment id */
+	__be32 src[4];
+	__be32 dst[4];
+};
+
+struct sl_ct_config {
+	__u64 timeout_ns[SL_CT_NSTATES];
+	__u16 port_lo, port_hi; /* host order: where colliding source ports move to */
+	__u32 pad;
+};
 
 /* Defaults for map sizes; the loader may resize before load. */
 #define SL_DEFAULT_RULE_SLOTS 131072
 #define SL_DEFAULT_KEYS (4 * SL_DEFAULT_RULE_SLOTS)
+#define SL_DEFAULT_CT_ENTRIES 65536 /* flows x 2 directions: the loader sizes it */
+#define SL_DEFAULT_FRAG_ENTRIES 4096
 
 #endif

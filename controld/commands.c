@@ -5,6 +5,7 @@
 
 #include "args.h"
 #include "commands.h"
+#include "conntrack_json.h"
 #include "inspect.h"
 #include "netns.h"
 #include "protocol.h"
@@ -18,6 +19,9 @@ static const char *const add_drop_args[] = { "iface", "netns", "hook", "name",
 					     SL_MATCH_ARG_NAMES, NULL };
 static const char *const add_redirect_args[] = { "iface", "netns", "hook", "name",
 						 SL_MATCH_ARG_NAMES, SL_REDIRECT_ARG_NAMES, NULL };
+static const char *const add_rewrite_args[] = { "iface", "netns", "hook", "name",
+						SL_MATCH_ARG_NAMES, SL_REWRITE_ARG_NAMES, NULL };
+static const char *const flush_args[] = { "rule", NULL };
 static const char *const list_args[] = { "iface", "netns", "hook", NULL };
 static const char *const id_args[] = { "id", NULL };
 
@@ -113,18 +117,21 @@ static int cmd_status(struct sl_daemon *d, json_t *args, json_t **result, struct
 	return 0;
 }
 
-/* Adds the rule the arguments describe; redirect says which kind of add. */
-static int add_rule(struct sl_daemon *d, json_t *args, bool redirect, json_t **result,
+/* Adds the rule the arguments describe; action says which kind of add. */
+static int add_rule(struct sl_daemon *d, json_t *args, uint32_t action, json_t **result,
 		    struct sl_err *err)
 {
 	struct sl_rule_spec spec;
 	uint64_t id;
 	int rc;
 
-	rc = sl_rule_spec_from_args(args, redirect ? SL_HOOK_TC_INGRESS : SL_HOOK_XDP, &spec,
-				    err);
-	if (!rc && redirect)
+	rc = sl_rule_spec_from_args(args,
+				    action == SL_ACTION_DROP ? SL_HOOK_XDP : SL_HOOK_TC_INGRESS,
+				    &spec, err);
+	if (!rc && action == SL_ACTION_REDIRECT)
 		rc = sl_redirect_spec_from_args(args, &spec, err);
+	if (!rc && action == SL_ACTION_REWRITE)
+		rc = sl_rewrite_spec_from_args(args, &spec, err);
 	if (!rc)
 		rc = sl_ruleset_add(d->rules, &spec, &id, err);
 	if (rc)
@@ -135,13 +142,52 @@ static int add_rule(struct sl_daemon *d, json_t *args, bool redirect, json_t **r
 
 static int cmd_add_drop(struct sl_daemon *d, json_t *args, json_t **result, struct sl_err *err)
 {
-	return add_rule(d, args, false, result, err);
+	return add_rule(d, args, SL_ACTION_DROP, result, err);
 }
 
 static int cmd_add_redirect(struct sl_daemon *d, json_t *args, json_t **result,
 			    struct sl_err *err)
 {
-	return add_rule(d, args, true, result, err);
+	return add_rule(d, args, SL_ACTION_REDIRECT, result, err);
+}
+
+static int cmd_add_rewrite(struct sl_daemon *d, json_t *args, json_t **result,
+			   struct sl_err *err)
+{
+	return add_rule(d, args, SL_ACTION_REWRITE, result, err);
+}
+
+static int cmd_conntrack(struct sl_daemon *d, json_t *args, json_t **result, struct sl_err *err)
+{
+	struct sl_dp_ct *ct = sl_ruleset_conntrack(d->rules);
+
+	(void)args;
+	if (!ct)
+		return sl_err_set(err, ENOTSUP, "this daemon runs without conntrack");
+	*result = sl_ct_flows_json(ct, err);
+	return *result ? 0 : -err->code;
+}
+
+static int cmd_conntrack_flush(struct sl_daemon *d, json_t *args, json_t **result,
+			       struct sl_err *err)
+{
+	struct sl_dp_ct *ct = sl_ruleset_conntrack(d->rules);
+	unsigned int removed = 0;
+	uint64_t rule = 0;
+	bool has_rule;
+	int rc;
+
+	if (args_uint(args, "rule", false, INT64_MAX, &rule, &has_rule, err))
+		return -EINVAL;
+	if (!ct)
+		return sl_err_set(err, ENOTSUP, "this daemon runs without conntrack");
+	if (has_rule && !sl_ruleset_get(d->rules, rule))
+		return sl_err_set(err, ENOENT, "no rule %llu", (unsigned long long)rule);
+	rc = sl_dp_ct_flush(ct, rule, &removed);
+	if (rc)
+		return sl_err_set(err, -rc, "cannot flush conntrack: %s", strerror(-rc));
+	*result = json_pack("{s:I}", "flushed", (json_int_t)removed);
+	return 0;
 }
 
 static int cmd_list(struct sl_daemon *d, json_t *args, json_t **result, struct sl_err *err)
@@ -191,10 +237,11 @@ static json_t *stats_item(struct sl_rule *r)
 	struct sl_dp_counters c;
 
 	sl_dp_rule_stats(r->attach->dp, r->slot, &c);
-	return json_pack("{s:I, s:s, s:I, s:I, s:I, s:I}", "id", (json_int_t)r->id, "kind",
+	return json_pack("{s:I, s:s, s:I, s:I, s:I, s:I, s:I}", "id", (json_int_t)r->id, "kind",
 			 sl_rule_kind_name(r), "packets",
 			 (json_int_t)c.packets, "bytes", (json_int_t)c.bytes, "fallbacks",
-			 (json_int_t)c.fallbacks, "neigh_misses", (json_int_t)c.neigh_misses);
+			 (json_int_t)c.fallbacks, "neigh_misses", (json_int_t)c.neigh_misses,
+			 "nat_failures", (json_int_t)c.nat_failures);
 }
 
 static int cmd_stats(struct sl_daemon *d, json_t *args, json_t **result, struct sl_err *err)
@@ -227,6 +274,9 @@ static const struct sl_command commands[] = {
 	{ "status", cmd_status, status_args },
 	{ "add-drop", cmd_add_drop, add_drop_args },
 	{ "add-redirect", cmd_add_redirect, add_redirect_args },
+	{ "add-rewrite", cmd_add_rewrite, add_rewrite_args },
+	{ "conntrack", cmd_conntrack, no_args },
+	{ "conntrack-flush", cmd_conntrack_flush, flush_args },
 	{ "list", cmd_list, list_args },
 	{ "del", cmd_del, id_args },
 	{ "stats", cmd_stats, id_args },

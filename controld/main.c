@@ -11,6 +11,7 @@
 #include <sys/statfs.h>
 #include <unistd.h>
 
+#include "conntrack.h"
 #include "daemon.h"
 #include "server.h"
 #include "sl_log.h"
@@ -18,6 +19,8 @@
 #ifndef BPF_FS_MAGIC
 #define BPF_FS_MAGIC 0xcafe4a11
 #endif
+
+enum { OPT_CT_MAX = 256, OPT_CT_TIMEOUT, OPT_NAT_PORTS };
 
 #define DEFAULT_SOCKET "/run/sluice/sluiced.sock"
 #define DEFAULT_STATE_DIR "/var/lib/sluice"
@@ -36,6 +39,12 @@ static void usage(FILE *out)
 		"  -d, --state-dir DIR     state directory (default " DEFAULT_STATE_DIR ")\n"
 		"  -b, --bpffs DIR         BPF filesystem directory for pins (default " DEFAULT_BPFFS ")\n"
 		"  -r, --rule-slots N      rules per interface and hook (default 131072)\n"
+		"      --ct-max N          translated flows conntrack holds (default 32768)\n"
+		"      --ct-timeout NAME=SECONDS\n"
+		"                          idle timeout of a flow state, repeatable: tcp-syn (60),\n"
+		"                          tcp-established (21600), tcp-close (10), udp (30), icmp (30)\n"
+		"      --nat-ports LO-HI   source ports for flows that would collide after a\n"
+		"                          translation (default 32768-60999)\n"
 		"  -l, --log-level LEVEL   error, warn, info (default) or debug\n"
 		"  -V, --version           print the version and exit\n"
 		"  -h, --help              print this help and exit\n"
@@ -115,6 +124,9 @@ int main(int argc, char **argv)
 		{ "state-dir", required_argument, NULL, 'd' },
 		{ "bpffs", required_argument, NULL, 'b' },
 		{ "rule-slots", required_argument, NULL, 'r' },
+		{ "ct-max", required_argument, NULL, OPT_CT_MAX },
+		{ "ct-timeout", required_argument, NULL, OPT_CT_TIMEOUT },
+		{ "nat-ports", required_argument, NULL, OPT_NAT_PORTS },
 		{ "log-level", required_argument, NULL, 'l' },
 		{ "version", no_argument, NULL, 'V' },
 		{ "help", no_argument, NULL, 'h' },
@@ -126,8 +138,10 @@ int main(int argc, char **argv)
 		.bpffs = DEFAULT_BPFFS,
 	};
 	struct sl_dp_opts dp_opts = { 0 };
+	struct sl_ct_opts ct_opts = { 0 };
 	struct sl_err err = { 0 };
 	enum sl_log_level level;
+	struct sl_port_range ports;
 	char sockdir[PATH_MAX];
 	int c, lfd, rc;
 
@@ -141,6 +155,27 @@ int main(int argc, char **argv)
 				fprintf(stderr, "sluiced: --rule-slots: '%s' is not 1-16777216\n", optarg);
 				return 2;
 			}
+			break;
+		case OPT_CT_MAX:
+			if (parse_slots(optarg, &ct_opts.max_flows) || ct_opts.max_flows > 4194304) {
+				fprintf(stderr, "sluiced: --ct-max: '%s' is not 1-4194304\n", optarg);
+				return 2;
+			}
+			break;
+		case OPT_CT_TIMEOUT:
+			if (sl_ct_timeout_parse(optarg, &ct_opts, &err)) {
+				fprintf(stderr, "sluiced: --ct-timeout: %s\n", err.msg);
+				return 2;
+			}
+			break;
+		case OPT_NAT_PORTS:
+			if (sl_parse_port_range(optarg, &ports, &err) || ports.lo < 1) {
+				fprintf(stderr, "sluiced: --nat-ports: '%s' is not a range LO-HI of ports 1-65535\n",
+					optarg);
+				return 2;
+			}
+			ct_opts.port_lo = ports.lo;
+			ct_opts.port_hi = ports.hi;
 			break;
 		case 'l':
 			if (sl_log_parse_level(optarg, &level)) {
@@ -181,15 +216,22 @@ int main(int argc, char **argv)
 		}
 	}
 
+	if (sl_dp_ct_new(&ct_opts, &d.ct, &err)) {
+		sl_log(SL_LOG_ERROR, "%s", err.msg);
+		return 1;
+	}
+	dp_opts.ct = d.ct;
 	d.rules = sl_ruleset_new(&dp_opts);
 	if (!d.rules) {
 		sl_log(SL_LOG_ERROR, "out of memory");
+		sl_dp_ct_free(d.ct);
 		return 1;
 	}
 	d.started = time(NULL);
 	if (sl_server_listen(d.socket_path, &lfd, &err)) {
 		sl_log(SL_LOG_ERROR, "%s", err.msg);
 		sl_ruleset_free(d.rules);
+		sl_dp_ct_free(d.ct);
 		return 1;
 	}
 	sl_log(SL_LOG_INFO, "sluiced %s ready on %s", SLUICE_VERSION, d.socket_path);
@@ -198,6 +240,7 @@ int main(int argc, char **argv)
 	unlink(d.socket_path);
 	/* Until state survives restarts, a stopping daemon takes its programs with it. */
 	sl_ruleset_free(d.rules);
+	sl_dp_ct_free(d.ct);
 	/* Nothing is pinned yet: leave no empty directory behind on bpffs. */
 	if (rmdir(d.bpffs) && errno != ENOTEMPTY && errno != ENOENT)
 		sl_log(SL_LOG_DEBUG, "rmdir %s: %s", d.bpffs, strerror(errno));

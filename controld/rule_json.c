@@ -68,33 +68,85 @@ static int parse_mode(const char *text, uint8_t *mode, struct sl_err *err)
 	return sl_redirect_mode_parse(text, mode, err);
 }
 
-int sl_redirect_spec_from_args(json_t *args, struct sl_rule_spec *spec, struct sl_err *err)
+/* The redirect of add-redirect (target "to") or add-rewrite ("redirect", optional). */
+static int redirect_from_args(json_t *args, const char *target_name, bool required,
+			      struct sl_rule_spec *spec, struct sl_err *err)
 {
 	struct sl_redirect_spec *r = &spec->redirect;
 	bool has_mode = false, has_priority = false;
 	uint64_t priority = SL_DEFAULT_PRIORITY;
 	const char *to;
 
-	spec->action = SL_ACTION_REDIRECT;
-	if (args_string(args, "to", false, &to, err) ||
+	if (args_string(args, target_name, false, &to, err) ||
 	    args_uint(args, "priority", false, UINT16_MAX, &priority, &has_priority, err) ||
 	    PARSE_FIELD(args, "mode", &has_mode, parse_mode, &r->mode, err) ||
 	    PARSE_FIELD(args, "dst-mac", &r->has_dst_mac, sl_parse_mac, r->dst_mac, err) ||
 	    PARSE_FIELD(args, "src-mac", &r->has_src_mac, sl_parse_mac, r->src_mac, err))
 		return -EINVAL;
+	spec->priority = (uint16_t)priority;
+	if (!required && !to && !has_mode) {
+		if (r->has_dst_mac || r->has_src_mac)
+			return sl_err_set(err, EINVAL, "dst-mac and src-mac go with a %s", target_name);
+		return 0;
+	}
 	if (!has_mode)
 		return sl_err_set(err, EINVAL,
 				  "mode: required (egress, ingress, neigh, peer or route)");
-	spec->priority = (uint16_t)priority;
 	if (to) {
 		if (!to[0] || strlen(to) >= sizeof(r->to))
-			return sl_err_set(err, EINVAL, "to: '%s' is not a valid interface name", to);
+			return sl_err_set(err, EINVAL, "%s: '%s' is not a valid interface name",
+					  target_name, to);
 		snprintf(r->to, sizeof(r->to), "%s", to);
-	} else if (r->mode != SL_REDIR_ROUTE) {
-		return sl_err_set(err, EINVAL, "to: required for mode %s (only route can do without)",
-				  sl_redirect_mode_name(r->mode));
+	} else if (r->mode != SL_REDIR_ROUTE || !required) {
+		return sl_err_set(err, EINVAL, "%s: required for mode %s%s", target_name,
+				  sl_redirect_mode_name(r->mode),
+				  required ? " (only route can do without)" : "");
 	}
 	return 0;
+}
+
+int sl_redirect_spec_from_args(json_t *args, struct sl_rule_spec *spec, struct sl_err *err)
+{
+	spec->action = SL_ACTION_REDIRECT;
+	return redirect_from_args(args, "to", true, spec, err);
+}
+
+/* A single address: a prefix of full length. */
+static int parse_addr(const char *text, struct sl_prefix *out, struct sl_err *err)
+{
+	int rc = sl_parse_prefix(text, out, err);
+
+	if (rc)
+		return rc;
+	if (out->plen != (out->family == 4 ? 32 : 128))
+		return sl_err_set(err, EINVAL, "'%s' is a prefix; give one address", text);
+	return 0;
+}
+
+static int parse_one_port(const char *text, uint16_t *out, struct sl_err *err)
+{
+	struct sl_port_range r;
+	int rc = sl_parse_port_range(text, &r, err);
+
+	if (rc)
+		return rc;
+	if (r.lo != r.hi)
+		return sl_err_set(err, EINVAL, "'%s' is a range; give one port", text);
+	*out = r.lo;
+	return 0;
+}
+
+int sl_rewrite_spec_from_args(json_t *args, struct sl_rule_spec *spec, struct sl_err *err)
+{
+	struct sl_rewrite_spec *rw = &spec->rewrite;
+
+	spec->action = SL_ACTION_REWRITE;
+	if (PARSE_FIELD(args, "to-src", &rw->has_src, parse_addr, &rw->to_src, err) ||
+	    PARSE_FIELD(args, "to-dst", &rw->has_dst, parse_addr, &rw->to_dst, err) ||
+	    PARSE_FIELD(args, "to-sport", &rw->has_sport, sl_parse_port_range, &rw->to_sport, err) ||
+	    PARSE_FIELD(args, "to-dport", &rw->has_dport, parse_one_port, &rw->to_dport, err))
+		return -EINVAL;
+	return redirect_from_args(args, "redirect", false, spec, err);
 }
 
 static json_t *str_or_null(bool has, const char *text)
@@ -132,7 +184,51 @@ static json_t *redirect_to_json(const struct sl_rule *r, const struct sl_dp_coun
 
 const char *sl_rule_kind_name(const struct sl_rule *r)
 {
-	return r->action == SL_ACTION_REDIRECT ? "redirect" : "drop";
+	switch (r->action) {
+	case SL_ACTION_REDIRECT:
+		return "redirect";
+	case SL_ACTION_REWRITE:
+		return "rewrite";
+	}
+	return "drop";
+}
+
+/* The translation members of a rewrite rule's list item. */
+static json_t *rewrite_to_json(const struct sl_rule *r, const struct sl_dp_counters *c)
+{
+	const struct sl_rewrite_spec *rw = &r->rewrite;
+	char src[64] = "", dst[64] = "", sport[16] = "", dport[8] = "";
+	json_t *item;
+
+	if (rw->has_src)
+		sl_format_prefix(&rw->to_src, src, sizeof(src));
+	if (rw->has_dst)
+		sl_format_prefix(&rw->to_dst, dst, sizeof(dst));
+	if (rw->has_sport)
+		sl_format_port_range(&rw->to_sport, sport, sizeof(sport));
+	if (rw->has_dport)
+		snprintf(dport, sizeof(dport), "%u", rw->to_dport);
+	item = json_pack("{s:o, s:o, s:o, s:o, s:i, s:I, s:o}",
+			 "to-src", str_or_null(rw->has_src, src),
+			 "to-sport", str_or_null(rw->has_sport, sport),
+			 "to-dst", str_or_null(rw->has_dst, dst),
+			 "to-dport", str_or_null(rw->has_dport, dport),
+			 "priority", (int)r->priority,
+			 "nat_failures", (json_int_t)c->nat_failures,
+			 "replies", r->reply_attach
+				 ? json_pack("{s:s, s:s}", "iface", r->reply_attach->ifname, "hook",
+					     sl_hook_name(r->reply_attach->kind))
+				 : json_null());
+	if (item && r->redirect.mode)
+		json_object_update_new(item, redirect_to_json(r, c));
+	else if (item)
+		json_object_set_new(item, "redirect", json_null());
+	if (item && r->redirect.mode) {
+		/* add-rewrite names the target "redirect"; "to" is add-redirect's word. */
+		json_object_set(item, "redirect", json_object_get(item, "to"));
+		json_object_del(item, "to");
+	}
+	return item;
 }
 
 json_t *sl_rule_to_json(const struct sl_rule *r)
@@ -183,6 +279,8 @@ json_t *sl_rule_to_json(const struct sl_rule *r)
 			 "packets", (json_int_t)c.packets, "bytes", (json_int_t)c.bytes);
 	if (item && r->action == SL_ACTION_REDIRECT)
 		json_object_update_new(item, redirect_to_json(r, &c));
+	if (item && r->action == SL_ACTION_REWRITE)
+		json_object_update_new(item, rewrite_to_json(r, &c));
 	return item;
 }
 

@@ -5,6 +5,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "conntrack.h"
 #include "netns.h"
 #include "ruleset.h"
 #include "sl_log.h"
@@ -71,7 +72,7 @@ static struct sl_attach *attach_find(struct sl_ruleset *rs, uint64_t ino, const 
 
 static void attach_release(struct sl_ruleset *rs, struct sl_attach *a)
 {
-	if (a->nrules)
+	if (a->nrules || a->nreplies)
 		return;
 	for (size_t i = 0; i < rs->nattaches; i++) {
 		if (rs->attaches[i] == a) {
@@ -83,15 +84,15 @@ static void attach_release(struct sl_ruleset *rs, struct sl_attach *a)
 	free(a);
 }
 
-/* Finds the attach point of spec, attaching the program when it is the first rule there. */
-static int attach_get(struct sl_ruleset *rs, const struct sl_rule_spec *spec,
-		      struct sl_attach **out, struct sl_err *err)
+/* Finds an attach point, attaching the program when it is the first user there. */
+static int attach_get(struct sl_ruleset *rs, const char *ifname, const char *netns,
+		      enum sl_hook_kind kind, struct sl_attach **out, struct sl_err *err)
 {
 	struct sl_attach *a, **grown;
 	uint64_t ino;
 	int nsfd, rc;
 
-	rc = sl_netns_open(spec->netns, &nsfd, err);
+	rc = sl_netns_open(netns, &nsfd, err);
 	if (rc)
 		return rc;
 	rc = nsfd >= 0 ? sl_netns_ino(nsfd, &ino) : sl_netns_self_ino(&ino);
@@ -99,7 +100,7 @@ static int attach_get(struct sl_ruleset *rs, const struct sl_rule_spec *spec,
 		rc = sl_err_set(err, -rc, "cannot identify network namespace: %s", strerror(-rc));
 		goto out;
 	}
-	a = attach_find(rs, ino, spec->ifname, spec->kind);
+	a = attach_find(rs, ino, ifname, kind);
 	if (a) {
 		*out = a;
 		goto out;
@@ -114,15 +115,15 @@ static int attach_get(struct sl_ruleset *rs, const struct sl_rule_spec *spec,
 		goto out;
 	}
 	rs->attaches = grown;
-	rc = sl_dp_hook_open(spec->ifname, nsfd, spec->kind, &rs->opts, &a->dp, err);
+	rc = sl_dp_hook_open(ifname, nsfd, kind, &rs->opts, &a->dp, err);
 	if (rc) {
 		free(a);
 		goto out;
 	}
-	snprintf(a->ifname, sizeof(a->ifname), "%s", spec->ifname);
-	snprintf(a->netns, sizeof(a->netns), "%s", spec->netns ? spec->netns : "");
+	snprintf(a->ifname, sizeof(a->ifname), "%s", ifname);
+	snprintf(a->netns, sizeof(a->netns), "%s", netns ? netns : "");
 	a->netns_ino = ino;
-	a->kind = spec->kind;
+	a->kind = kind;
 	rs->attaches[rs->nattaches++] = a;
 	*out = a;
 out:
@@ -132,38 +133,59 @@ out:
 }
 
 /* Checks the target in the rule's namespace before anything is attached. */
-static int resolve_redirect(const struct sl_rule_spec *spec, struct sl_redirect *out,
-			    struct sl_err *err)
+static int resolve_redirect(const struct sl_rule_spec *spec, int family,
+			    struct sl_redirect *out, struct sl_err *err)
 {
 	int nsfd, rc;
 
 	rc = sl_netns_open(spec->netns, &nsfd, err);
 	if (rc)
 		return rc;
-	rc = sl_redirect_resolve(nsfd, spec->ifname, spec->kind, sl_match_family(&spec->match),
-				 &spec->redirect, out, err);
+	rc = sl_redirect_resolve(nsfd, spec->ifname, spec->kind, family, &spec->redirect, out,
+				 err);
 	if (nsfd >= 0)
 		close(nsfd);
 	return rc;
 }
 
-int sl_ruleset_add(struct sl_ruleset *rs, const struct sl_rule_spec *spec, uint64_t *id,
+/* Where replies of a rewrite rule's flows arrive: the redirect target's ingress, or IF's other way. */
+static void reply_point(const struct sl_rule_spec *spec, const char **ifname,
+			enum sl_hook_kind *kind)
+{
+	if (spec->redirect.mode) {
+		*ifname = spec->redirect.to;
+		*kind = SL_HOOK_TC_INGRESS;
+		return;
+	}
+	*ifname = spec->ifname;
+	*kind = spec->kind == SL_HOOK_TC_EGRESS ? SL_HOOK_TC_INGRESS : SL_HOOK_TC_EGRESS;
+}
+
+int sl_ruleset_add(struct sl_ruleset *rs, const struct sl_rule_spec *spec_in, uint64_t *id,
 		   struct sl_err *err)
 {
-	uint32_t action = spec->action ? spec->action : SL_ACTION_DROP;
-	struct sl_dp_action act = { .kind = action, .priority = spec->priority };
-	struct sl_attach *a = NULL;
+	uint32_t action = spec_in->action ? spec_in->action : SL_ACTION_DROP;
+	struct sl_dp_action act = { .kind = action, .priority = spec_in->priority };
+	struct sl_attach *a = NULL, *ra = NULL;
+	struct sl_rule_spec spec_buf = *spec_in;
+	struct sl_rule_spec *spec = &spec_buf;
 	struct sl_rule *r, *d;
 	size_t b;
 	int rc;
 
 	if (spec->name && strlen(spec->name) > SL_NAME_MAX)
 		return sl_err_set(err, EINVAL, "name is longer than %d bytes", SL_NAME_MAX);
+	if (action == SL_ACTION_REWRITE) {
+		rc = sl_rewrite_prepare(spec, rs->next_id, &act.nat, err);
+		if (rc)
+			return rc;
+	}
 	rc = sl_match_validate(&spec->match, err);
 	if (rc)
 		return rc;
-	if (action == SL_ACTION_REDIRECT) {
-		rc = resolve_redirect(spec, &act.redirect, err);
+	if (action == SL_ACTION_REDIRECT ||
+	    (action == SL_ACTION_REWRITE && spec->redirect.mode)) {
+		rc = resolve_redirect(spec, sl_match_family(&spec->match), &act.redirect, err);
 		if (rc)
 			return rc;
 	}
@@ -179,7 +201,7 @@ int sl_ruleset_add(struct sl_ruleset *rs, const struct sl_rule_spec *spec, uint6
 	r = calloc(1, sizeof(*r));
 	if (!r)
 		return sl_err_set(err, ENOMEM, "out of memory");
-	rc = attach_get(rs, spec, &a, err);
+	rc = attach_get(rs, spec->ifname, spec->netns, spec->kind, &a, err);
 	if (rc) {
 		free(r);
 		return rc;
@@ -188,32 +210,54 @@ int sl_ruleset_add(struct sl_ruleset *rs, const struct sl_rule_spec *spec, uint6
 	b = dup_bucket(a, &spec->match);
 	for (d = rs->dup[b]; d; d = d->dup_next) {
 		/* A drop and a redirect of one match coexist (drop wins); two of a kind would not. */
-		if (d->attach == a && d->action == action && d->priority == act.priority &&
+		if (d->attach == a && (d->action == SL_ACTION_DROP) == (action == SL_ACTION_DROP) &&
+		    d->priority == act.priority &&
 		    !memcmp(&d->match, &spec->match, sizeof(d->match))) {
 			free(r);
 			attach_release(rs, a);
 			return sl_err_set(err, EEXIST, "rule %llu already matches exactly this on %s %s%s",
 					  (unsigned long long)d->id, a->ifname, sl_hook_name(a->kind),
-					  action == SL_ACTION_REDIRECT
+					  action != SL_ACTION_DROP
 						  ? " (a different priority would rank them)"
 						  : "");
 		}
 	}
 
+	if (action == SL_ACTION_REWRITE) {
+		const char *rif;
+		enum sl_hook_kind rkind;
+
+		reply_point(spec, &rif, &rkind);
+		rc = attach_get(rs, rif, spec->netns, rkind, &ra, err);
+		if (rc) {
+			free(r);
+			attach_release(rs, a);
+			return rc;
+		}
+		ra->nreplies++;
+		sl_dp_hook_reply_point(ra->dp, true);
+	}
 	rc = sl_dp_rule_add_action(a->dp, &spec->match, &act, &r->slot, err);
 	if (rc) {
+		if (ra) {
+			sl_dp_hook_reply_point(ra->dp, false);
+			ra->nreplies--;
+			attach_release(rs, ra);
+		}
 		free(r);
 		attach_release(rs, a);
 		return rc;
 	}
 	r->id = rs->next_id++;
+	r->reply_attach = ra;
 	r->match = spec->match;
 	r->action = action;
 	r->priority = act.priority;
-	if (action == SL_ACTION_REDIRECT) {
+	if (action != SL_ACTION_DROP) {
 		r->redirect = spec->redirect;
 		r->resolved = act.redirect;
 	}
+	r->rewrite = spec->rewrite;
 	r->attach = a;
 	if (spec->name)
 		snprintf(r->name, sizeof(r->name), "%s", spec->name);
@@ -249,6 +293,24 @@ struct sl_rule *sl_ruleset_get(struct sl_ruleset *rs, uint64_t id)
 	return i < 0 ? NULL : rs->rules[i];
 }
 
+/* A rewrite rule's flows go with it, and its reply point when nothing else uses it. */
+static void rule_release_replies(struct sl_ruleset *rs, struct sl_rule *r)
+{
+	unsigned int flushed = 0;
+
+	if (r->action != SL_ACTION_REWRITE)
+		return;
+	if (rs->opts.ct && sl_dp_ct_flush(rs->opts.ct, r->id, &flushed))
+		sl_log(SL_LOG_WARN, "rule %llu: could not flush its conntrack entries",
+		       (unsigned long long)r->id);
+	if (r->reply_attach) {
+		sl_dp_hook_reply_point(r->reply_attach->dp, false);
+		r->reply_attach->nreplies--;
+		attach_release(rs, r->reply_attach);
+		r->reply_attach = NULL;
+	}
+}
+
 int sl_ruleset_del(struct sl_ruleset *rs, uint64_t id, struct sl_err *err)
 {
 	ssize_t i = rule_index(rs, id);
@@ -265,6 +327,7 @@ int sl_ruleset_del(struct sl_ruleset *rs, uint64_t id, struct sl_err *err)
 	memmove(&rs->rules[i], &rs->rules[i + 1], (rs->nrules - (size_t)i - 1) * sizeof(r));
 	rs->nrules--;
 	r->attach->nrules--;
+	rule_release_replies(rs, r);
 	attach_release(rs, r->attach);
 	free(r);
 	return 0;
@@ -276,6 +339,8 @@ void sl_ruleset_free(struct sl_ruleset *rs)
 		return;
 	for (size_t i = 0; i < rs->nrules; i++) {
 		rs->rules[i]->attach->nrules = 0;
+		if (rs->rules[i]->reply_attach)
+			rs->rules[i]->reply_attach->nreplies = 0;
 		free(rs->rules[i]);
 	}
 	while (rs->nattaches)
@@ -283,6 +348,11 @@ void sl_ruleset_free(struct sl_ruleset *rs)
 	free(rs->attaches);
 	free(rs->rules);
 	free(rs);
+}
+
+struct sl_dp_ct *sl_ruleset_conntrack(struct sl_ruleset *rs)
+{
+	return rs->opts.ct;
 }
 
 size_t sl_ruleset_count(const struct sl_ruleset *rs)

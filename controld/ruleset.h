@@ -25,6 +25,15 @@ struct sl_attach {
 	enum sl_hook_kind kind;
 	struct sl_dp_hook *dp;
 	uint32_t nrules;
+	uint32_t nreplies; /* rewrite rules whose replies are restored here */
+};
+
+/* What a rewrite rule changes, as asked. Addresses are full-length prefixes. */
+struct sl_rewrite_spec {
+	bool has_src, has_dst, has_sport, has_dport;
+	struct sl_prefix to_src, to_dst;
+	struct sl_port_range to_sport;
+	uint16_t to_dport;
 };
 
 struct sl_rule {
@@ -33,9 +42,11 @@ struct sl_rule {
 	struct sl_match match;       /* zero-filled beyond its fields: compared bytewise */
 	uint32_t action;             /* SL_ACTION_* */
 	uint16_t priority;           /* redirect */
-	struct sl_redirect_spec redirect; /* redirect, as asked */
+	struct sl_redirect_spec redirect; /* redirect (and rewrite's optional one), as asked */
 	struct sl_redirect resolved;      /* redirect, as the datapath does it */
+	struct sl_rewrite_spec rewrite;   /* rewrite */
 	struct sl_attach *attach;
+	struct sl_attach *reply_attach;   /* rewrite: where its replies are restored */
 	uint32_t slot;
 	struct sl_rule *dup_next;    /* chain of the duplicate-detection table */
 };
@@ -47,12 +58,20 @@ struct sl_rule_spec {
 	enum sl_hook_kind kind;
 	const char *name;  /* NULL = none */
 	struct sl_match match;
-	uint32_t action;   /* SL_ACTION_DROP (0 means drop too) or SL_ACTION_REDIRECT */
-	uint16_t priority; /* redirect: lower wins (default SL_DEFAULT_PRIORITY) */
-	struct sl_redirect_spec redirect;
+	uint32_t action;   /* SL_ACTION_DROP (0 means drop too), _REDIRECT or _REWRITE */
+	uint16_t priority; /* ranked rules: lower wins (default SL_DEFAULT_PRIORITY) */
+	struct sl_redirect_spec redirect; /* rewrite: mode 0 = no redirect */
+	struct sl_rewrite_spec rewrite;
 };
 
 #define SL_DEFAULT_PRIORITY 100
+
+/*
+ * rewrite.c: checks a rewrite rule's spec against its match, narrows the
+ * match to the translated family, and fills the datapath's translation.
+ */
+int sl_rewrite_prepare(struct sl_rule_spec *spec, uint64_t rule_id, struct sl_nat_rule *out,
+		       struct sl_err *err);
 
 struct sl_ruleset;
 
@@ -70,6 +89,8 @@ size_t sl_ruleset_count(const struct sl_ruleset *rs);
 struct sl_rule *sl_ruleset_at(struct sl_ruleset *rs, size_t i);
 
 size_t sl_ruleset_attach_count(const struct sl_ruleset *rs);
+/* The conntrack the rules' hooks share, or NULL. */
+struct sl_dp_ct *sl_ruleset_conntrack(struct sl_ruleset *rs);
 struct sl_attach *sl_ruleset_attach_at(struct sl_ruleset *rs, size_t i);
 
 #endif

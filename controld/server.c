@@ -11,9 +11,11 @@
 #include <sys/signalfd.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/timerfd.h>
 #include <sys/un.h>
 #include <unistd.h>
 
+#include "conntrack.h"
 #include "peercred.h"
 #include "protocol.h"
 #include "server.h"
@@ -295,7 +297,7 @@ static void accept_clients(int epfd, int lfd)
 int sl_server_run(struct sl_daemon *d, int lfd)
 {
 	struct epoll_event ev = { .events = EPOLLIN };
-	int epfd, sigfd, rc = 0;
+	int epfd, sigfd, timerfd, rc = 0;
 	sigset_t mask;
 	bool running = true;
 
@@ -312,6 +314,16 @@ int sl_server_run(struct sl_daemon *d, int lfd)
 	epoll_ctl(epfd, EPOLL_CTL_ADD, sigfd, &ev);
 	ev.data.ptr = &lfd;
 	epoll_ctl(epfd, EPOLL_CTL_ADD, lfd, &ev);
+	/* Expired translated flows leave conntrack on a timer, so listings show live ones. */
+	timerfd = d->ct ? timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK) : -1;
+	if (timerfd >= 0) {
+		struct itimerspec every = { .it_interval = { SL_CT_EXPIRE_PERIOD_S, 0 },
+					    .it_value = { SL_CT_EXPIRE_PERIOD_S, 0 } };
+
+		timerfd_settime(timerfd, 0, &every, NULL);
+		ev.data.ptr = &timerfd;
+		epoll_ctl(epfd, EPOLL_CTL_ADD, timerfd, &ev);
+	}
 
 	while (running) {
 		struct epoll_event events[64];
@@ -332,6 +344,13 @@ int sl_server_run(struct sl_daemon *d, int lfd)
 				if (read(sigfd, &si, sizeof(si)) == sizeof(si))
 					sl_log(SL_LOG_INFO, "signal %u: shutting down", si.ssi_signo);
 				running = false;
+			} else if (p == &timerfd) {
+				uint64_t ticks;
+				unsigned int removed = 0;
+
+				if (read(timerfd, &ticks, sizeof(ticks)) == sizeof(ticks) &&
+				    !sl_dp_ct_expire(d->ct, &removed) && removed)
+					sl_log(SL_LOG_DEBUG, "conntrack: %u flows expired", removed);
 			} else if (p == &lfd) {
 				accept_clients(epfd, lfd);
 			} else if (events[i].events & (EPOLLERR | EPOLLHUP) &&
@@ -349,5 +368,7 @@ int sl_server_run(struct sl_daemon *d, int lfd)
 			client_close(epfd, clients[i]);
 	close(epfd);
 	close(sigfd);
+	if (timerfd >= 0)
+		close(timerfd);
 	return rc;
 }

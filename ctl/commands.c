@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 #include <ctype.h>
+#include <errno.h>
 #include <string.h>
 
 #include "commands.h"
@@ -64,6 +65,51 @@ static const struct ctl_opt add_redirect_opts[] = {
 	CTL_OPT_END,
 };
 
+static const struct ctl_opt add_rewrite_opts[] = {
+	OPT_IFACE(CTL_OPT_REQUIRED, "interface whose packets are translated"),
+	OPT_NETNS(NETNS_HELP),
+	OPT_HOOK("tc-ingress (default) or tc-egress"),
+	OPT_MATCH_FIELDS,
+	OPT_STR("to-src", 0, "IP", "new source address (SNAT)"),
+	OPT_STR("to-sport", 0, "PORT", "new source port P, or range P-P to pick from"),
+	OPT_STR("to-dst", 0, "IP", "new destination address (DNAT)"),
+	OPT_STR("to-dport", 0, "PORT", "new destination port"),
+	OPT_STR("redirect", 0, "IF2", "then send the packet to IF2 (same namespace as IF)"),
+	OPT_STR("mode", 0, "MODE", "how to reach IF2: egress, ingress, neigh, peer, route\n"
+		"(see add-redirect)"),
+	OPT_STR("dst-mac", 0, "MAC", "destination MAC to write when redirecting"),
+	OPT_STR("src-mac", 0, "MAC", "source MAC to write when redirecting"),
+	{ "priority", 0, CTL_OPT_INT, 0, "N",
+	  "0-65535, lower wins among matching redirect and\n"
+	  "rewrite rules; default 100" },
+	OPT_NAME,
+	CTL_OPT_END,
+};
+
+static const struct ctl_opt conntrack_opts[] = {
+	OPT_STR("action", CTL_OPT_POSITIONAL, "list|flush", "list (default) or flush the flows"),
+	{ "rule", 0, CTL_OPT_INT, 0, "ID", "flush: only the flows of this rule" },
+	CTL_OPT_END,
+};
+
+/* "conntrack [list]" and "conntrack flush" are two protocol commands. */
+static int conntrack_wire(json_t *args, const char **name, struct ctl_err *err)
+{
+	const char *action = json_string_value(json_object_get(args, "action"));
+
+	if (!action || !strcmp(action, "list")) {
+		if (json_object_get(args, "rule"))
+			return ctl_err_set(err, EINVAL, "--rule goes with 'flush'");
+		*name = "conntrack";
+	} else if (!strcmp(action, "flush")) {
+		*name = "conntrack-flush";
+	} else {
+		return ctl_err_set(err, EINVAL, "unknown action '%s': list or flush", action);
+	}
+	json_object_del(args, "action");
+	return 0;
+}
+
 static const struct ctl_opt list_opts[] = {
 	OPT_IFACE(0, "only rules on this interface"),
 	OPT_NETNS("only rules in this namespace (NAME, pid:PID or a path)"),
@@ -127,6 +173,41 @@ const struct ctl_cmd ctl_commands[] = {
 			"  sluicectl add-redirect --iface eth0 --dst 10.2.0.0/16 --mode route",
 		.opts = add_redirect_opts,
 		.render = ctl_render_added,
+	},
+	{
+		.name = "add-rewrite",
+		.summary = "add a rule that translates addresses and ports (NAT)",
+		.description =
+			"Stateful: the first packet of a flow that matches creates a conntrack\n"
+			"entry, and the rest of the flow, its replies, the ICMP errors about it\n"
+			"and its IP fragments are translated from that entry. Replies are\n"
+			"restored on the ingress of the --redirect target, or else on IF's\n"
+			"other direction (tc-egress for a tc-ingress rule and the reverse).\n"
+			"Without --proto, TCP, UDP and ICMP echo are translated; other\n"
+			"protocols pass untouched. Order on a hook: drop rules, then flows in\n"
+			"conntrack, then redirect and rewrite rules by --priority.\n"
+			"\n"
+			"Examples:\n"
+			"  sluicectl add-rewrite --iface eth0 --proto tcp --dst 198.51.100.80 --dport 80 \\\n"
+			"      --to-dst 10.0.1.5 --to-dport 8080\n"
+			"  sluicectl add-rewrite --iface eth1 --hook tc-egress --src 10.0.0.0/24 \\\n"
+			"      --to-src 192.0.2.1\n"
+			"  sluicectl add-rewrite --netns pid:4242 --iface lo --proto udp --dst 127.0.0.11 \\\n"
+			"      --dport 53 --to-src 10.0.0.2 --to-dst 10.0.0.53 --redirect eth0 --mode neigh",
+		.opts = add_rewrite_opts,
+		.render = ctl_render_added,
+	},
+	{
+		.name = "conntrack",
+		.summary = "list or flush the flows rewrite rules translate",
+		.description =
+			"'conntrack' lists live translated flows: the original tuple, what it\n"
+			"became, state, rule, seconds until it expires, packets both ways.\n"
+			"'conntrack flush' forgets them (all, or one rule's with --rule);\n"
+			"their next packets are matched against the rules again.",
+		.opts = conntrack_opts,
+		.render = ctl_render_conntrack,
+		.wire = conntrack_wire,
 	},
 	{
 		.name = "list",

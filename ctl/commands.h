@@ -9,6 +9,7 @@
 
 #include <stdio.h>
 
+#include "ctl_err.h"
 #include "options.h"
 #include "render.h"
 
@@ -24,6 +25,12 @@ struct ctl_cmd {
 	const char *description; /* NULL, or paragraphs for `COMMAND --help` */
 	const struct ctl_opt *opts;
 	ctl_render_fn render; /* human output; --json bypasses it */
+	/*
+	 * NULL, or picks the protocol command for the parsed args (a verb such
+	 * as "conntrack flush" is one on the wire) and drops what the wire does
+	 * not take; a nonzero return is a usage error.
+	 */
+	int (*wire)(json_t *args, const char **name, struct ctl_err *err);
 };
 
 /* Ends with an entry whose name is NULL. */

@@ -89,6 +89,7 @@ static const char *socket_path(const json_t *globals)
 
 static int call_and_print(const struct ctl_cmd *cmd, const json_t *globals, json_t *args)
 {
+	const char *wire_name = cmd->name;
 	const json_t *timeout = json_object_get(globals, "timeout");
 	json_int_t timeout_s = timeout ? json_integer_value(timeout) : CTL_DEFAULT_TIMEOUT_S;
 	json_t *result = NULL;
@@ -101,7 +102,9 @@ static int call_and_print(const struct ctl_cmd *cmd, const json_t *globals, json
 		ctl_err_set(&err, EINVAL, "--timeout must be at most %d seconds", CTL_MAX_TIMEOUT_S);
 		return usage_error(NULL, err.msg, NULL);
 	}
-	ret = ctl_request_format(cmd->name, args, &req, &req_len, &err);
+	if (cmd->wire && cmd->wire(args, &wire_name, &err))
+		return usage_error(cmd, err.msg, NULL);
+	ret = ctl_request_format(wire_name, args, &req, &req_len, &err);
 	if (ret == -EMSGSIZE)
 		return usage_error(cmd, err.msg, NULL);
 	if (ret) {

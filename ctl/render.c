@@ -9,7 +9,7 @@
 #include "table.h"
 
 #define RULE_COLS_MAX 9
-#define CELL_MAX 64
+#define CELL_MAX 160
 
 /* The rule fields that say what a rule matches, in the order people read them. */
 static const char *const match_fields[] = {
@@ -126,22 +126,53 @@ int ctl_render_deleted(FILE *out, const json_t *args, const json_t *result)
 	return render_id_line(out, "deleted", id ? id : json_object_get(args, "id"));
 }
 
-/* "drop", or a redirect as "MODE to IF2". */
+/* Appends " NAME VALUE" for a translation member that is set. */
+static void append_member(const json_t *rule, const char *member, const char *label, char *buf,
+			  size_t len)
+{
+	const json_t *v = json_object_get(rule, member);
+	size_t used = strlen(buf);
+	char tmp[CELL_MAX];
+
+	if (v && !json_is_null(v) && used < len)
+		snprintf(buf + used, len - used, " %s %s", label, ctl_json_text(v, tmp, sizeof(tmp)));
+}
+
+/* "drop"; a redirect as "MODE to IF2"; a rewrite as "rewrite dst 10.0.1.5 dport 80, MODE to IF2". */
 static void format_action(const json_t *rule, char *buf, size_t len)
 {
 	char b1[CELL_MAX], b2[CELL_MAX];
+	const char *kind = json_string_value(json_object_get(rule, "kind"));
 	const json_t *to = json_object_get(rule, "to");
+	const json_t *mode = json_object_get(rule, "mode");
+	size_t used;
 
-	if (!json_is_string(json_object_get(rule, "mode"))) {
+	buf[0] = '\0';
+	if (kind && !strcmp(kind, "rewrite")) {
+		snprintf(buf, len, "rewrite");
+		append_member(rule, "to-src", "src", buf, len);
+		append_member(rule, "to-sport", "sport", buf, len);
+		append_member(rule, "to-dst", "dst", buf, len);
+		append_member(rule, "to-dport", "dport", buf, len);
+		to = json_object_get(rule, "redirect");
+		if (!json_is_string(mode))
+			return;
+		used = strlen(buf);
+		if (used < len)
+			snprintf(buf + used, len - used, ",");
+	} else if (!json_is_string(mode)) {
 		snprintf(buf, len, "%s", ctl_json_text(json_object_get(rule, "kind"), b1, sizeof(b1)));
 		return;
 	}
+	used = strlen(buf);
+	if (used >= len)
+		return;
 	if (json_is_string(to))
-		snprintf(buf, len, "%s to %s",
-			 ctl_json_text(json_object_get(rule, "mode"), b1, sizeof(b1)),
-			 ctl_json_text(to, b2, sizeof(b2)));
+		snprintf(buf + used, len - used, "%s%s to %s", used ? " " : "",
+			 ctl_json_text(mode, b1, sizeof(b1)), ctl_json_text(to, b2, sizeof(b2)));
 	else
-		snprintf(buf, len, "%s", ctl_json_text(json_object_get(rule, "mode"), b1, sizeof(b1)));
+		snprintf(buf + used, len - used, "%s%s", used ? " " : "",
+			 ctl_json_text(mode, b1, sizeof(b1)));
 }
 
 /*
@@ -207,12 +238,12 @@ int ctl_render_list(FILE *out, const json_t *args, const json_t *result)
 int ctl_render_stats(FILE *out, const json_t *args, const json_t *result)
 {
 	static const char *const headers[] = { "ID", "KIND", "PACKETS", "BYTES", "FALLBACKS",
-					       "NEIGH-MISSES" };
+					       "NEIGH-MISSES", "NAT-FAILURES" };
 	static const char *const fields[] = { "id", "kind", "packets", "bytes", "fallbacks",
-					      "neigh_misses" };
+					      "neigh_misses", "nat_failures" };
 
 	(void)args;
-	return render_rules_table(out, result, headers, fields, 6, 0x3d);
+	return render_rules_table(out, result, headers, fields, 7, 0x7d);
 }
 
 /* json_equal() calls two absent members different; here they are the same. */

@@ -25,6 +25,8 @@ int ctl_render_added(FILE *out, const json_t *args, const json_t *result); /* an
 int ctl_render_list(FILE *out, const json_t *args, const json_t *result);
 int ctl_render_deleted(FILE *out, const json_t *args, const json_t *result);
 int ctl_render_stats(FILE *out, const json_t *args, const json_t *result);
+/* conntrack: the flows, or how many a flush removed. */
+int ctl_render_conntrack(FILE *out, const json_t *args, const json_t *result);
 
 /* --json: the result on one line. Returns 0 or -EIO. */
 int ctl_render_json(FILE *out, const json_t *result);

@@ -101,3 +101,8 @@ void sl_fast_bloom_del(struct sl_fast *f, const struct sl_key *k)
 	if (--f->bloom_counts[bit] == 0)
 		__atomic_fetch_and(&f->map->bloom[bit / 64], ~(1ull << (bit % 64)), __ATOMIC_RELEASE);
 }
+
+void sl_fast_ct_active(struct sl_fast *f, bool on)
+{
+	__atomic_store_n(&f->map->ct_active, on ? 1u : 0u, __ATOMIC_RELEASE);
+}

@@ -29,6 +29,9 @@ void sl_fast_shape_masks(struct sl_fast *f, uint32_t idx, const struct sl_shape 
 /* Lists (on) or unlists the shape in every class it can match. */
 void sl_fast_shape_publish(struct sl_fast *f, uint32_t idx, const struct sl_shape *sh, bool on);
 
+/* Whether the program looks packets up in conntrack. */
+void sl_fast_ct_active(struct sl_fast *f, bool on);
+
 /* Before the key enters the rules map, so a reader never misses a present key. */
 void sl_fast_bloom_add(struct sl_fast *f, const struct sl_key *k);
 /* After the key left the rules map. */

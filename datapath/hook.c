@@ -9,6 +9,7 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
+#include "conntrack.h"
 #include "hook_internal.h"
 #include "keyset.h"
 #include "netns.h"
@@ -47,9 +48,25 @@ int sl_skel_prepare(struct sl_dp_hook *h, struct sl_err *err)
 		rc = bpf_map__set_max_entries(s->maps.sl_redirects,
 					      h->kind == SL_HOOK_XDP ? 1 : h->nslots);
 	if (!rc)
+		rc = bpf_map__set_max_entries(s->maps.sl_nat_rules,
+					      h->kind == SL_HOOK_XDP ? 1 : h->nslots);
+	if (!rc)
 		rc = bpf_map__set_max_entries(s->maps.sl_rules, h->nslots * 4);
 	if (!rc)
 		rc = bpf_map__set_max_entries(s->maps.sl_rules4, h->nslots * 4);
+	/* One conntrack for all instances; without it, a token private one. */
+	if (!rc && h->ct)
+		rc = bpf_map__reuse_fd(s->maps.sl_conntrack, sl_dp_ct_flows_fd(h->ct));
+	else if (!rc)
+		rc = bpf_map__set_max_entries(s->maps.sl_conntrack, 2);
+	if (!rc && h->ct)
+		rc = bpf_map__reuse_fd(s->maps.sl_frags, sl_dp_ct_frags_fd(h->ct));
+	else if (!rc)
+		rc = bpf_map__set_max_entries(s->maps.sl_frags, 2);
+	if (!rc && h->ct)
+		rc = bpf_map__reuse_fd(s->maps.sl_ct_cfg, sl_dp_ct_config_fd(h->ct));
+	s->rodata->sl_cfg_zone = h->zone;
+	s->rodata->sl_cfg_ingress = h->kind != SL_HOOK_TC_EGRESS;
 	if (!rc)
 		rc = bpf_program__set_autoload(h->kind == SL_HOOK_XDP ? s->progs.sluice_tc
 								 : s->progs.sluice_xdp,
@@ -84,6 +101,7 @@ static struct sl_dp_hook *hook_alloc(enum sl_hook_kind kind, const struct sl_dp_
 	h->kind = kind;
 	h->netns_fd = -1;
 	h->nslots = opts && opts->rule_slots ? opts->rule_slots : SL_DEFAULT_RULE_SLOTS;
+	h->ct = opts ? opts->ct : NULL;
 	h->ncpus = libbpf_num_possible_cpus();
 	h->keys = sl_keyindex_new();
 	h->slot_match = calloc(h->nslots, sizeof(*h->slot_match));
@@ -162,6 +180,14 @@ int sl_dp_hook_open(const char *ifname, int netns_fd, enum sl_hook_kind kind,
 		return rc;
 	}
 	h->ifindex = (int)if_nametoindex(ifname);
+	{
+		uint64_t ino = 0;
+
+		/* The namespace's nsfs inode: unique while it lives, and 32 bits wide in practice. */
+		if (h->netns_fd >= 0 ? sl_netns_ino(h->netns_fd, &ino) : sl_netns_self_ino(&ino))
+			ino = 0;
+		h->zone = (uint32_t)ino;
+	}
 	if (!h->ifindex) {
 		rc = sl_err_set(err, ENODEV, "no interface '%s'%s", ifname,
 				netns_fd >= 0 ? " in that network namespace" : "");
@@ -324,7 +350,7 @@ static uint64_t rule_rank(struct sl_dp_hook *h, const struct sl_match *m,
 {
 	unsigned int spec = sl_match_specificity(m);
 
-	if (act->kind != SL_ACTION_REDIRECT)
+	if (act->kind == SL_ACTION_DROP)
 		return 0;
 	return ((uint64_t)act->priority << 48) | ((uint64_t)(0xffff - (spec & 0xffff)) << 32) |
 	       h->next_seq++;
@@ -334,10 +360,21 @@ static int check_action(struct sl_dp_hook *h, const struct sl_dp_action *act, st
 {
 	if (act->kind == SL_ACTION_DROP)
 		return 0;
-	if (act->kind != SL_ACTION_REDIRECT)
+	if (act->kind != SL_ACTION_REDIRECT && act->kind != SL_ACTION_REWRITE)
 		return sl_err_set(err, EINVAL, "unknown rule action %u", act->kind);
 	if (h->kind == SL_HOOK_XDP)
-		return sl_err_set(err, EINVAL, "redirect rules need a tc hook (tc-ingress or tc-egress)");
+		return sl_err_set(err, EINVAL, "%s rules need a tc hook (tc-ingress or tc-egress)",
+				  act->kind == SL_ACTION_REWRITE ? "rewrite" : "redirect");
+	if (act->kind == SL_ACTION_REWRITE) {
+		if (!h->ct)
+			return sl_err_set(err, EINVAL, "rewrite rules need the daemon's conntrack");
+		if (!(act->nat.flags & (SL_NAT_SRC | SL_NAT_DST | SL_NAT_SPORT | SL_NAT_DPORT)))
+			return sl_err_set(err, EINVAL, "a rewrite rule must change something");
+		if (act->nat.family != SL_FAMILY_IPV4 && act->nat.family != SL_FAMILY_IPV6)
+			return sl_err_set(err, EINVAL, "a rewrite rule translates IPv4 or IPv6");
+		if (!act->redirect.mode)
+			return 0;
+	}
 	if (act->redirect.mode < SL_REDIR_EGRESS || act->redirect.mode > SL_REDIR_ROUTE)
 		return sl_err_set(err, EINVAL, "unknown redirect mode %u", act->redirect.mode);
 	if (!act->redirect.ifindex && act->redirect.mode != SL_REDIR_ROUTE)
@@ -368,8 +405,9 @@ int sl_dp_rule_add_action(struct sl_dp_hook *h, const struct sl_match *m,
 	n = sl_keyset_expand(m, &entries, err);
 	if (n < 0)
 		return n;
+	/* Redirect and rewrite rules are ranked together, so they share shapes. */
 	for (i = 0; i < n; i++)
-		entries[i].shape.action = (uint8_t)act->kind;
+		entries[i].shape.action = sl_shape_action_of(act->kind);
 	if (h->nfree == 0 && h->next_slot >= h->nslots) {
 		free(entries);
 		return sl_err_set(err, ENOSPC, "%s%s%s holds %u rules, its maximum", h->ifname,
@@ -401,9 +439,12 @@ int sl_dp_rule_add_action(struct sl_dp_hook *h, const struct sl_match *m,
 
 	slot = h->nfree ? h->free_slots[--h->nfree] : h->next_slot++;
 	rc = zero_counters(h, slot);
-	if (!rc && act->kind == SL_ACTION_REDIRECT)
+	if (!rc && act->kind != SL_ACTION_DROP)
 		rc = bpf_map_update_elem(bpf_map__fd(h->skel->maps.sl_redirects), &slot,
 					 &act->redirect, 0);
+	if (!rc && act->kind == SL_ACTION_REWRITE)
+		rc = bpf_map_update_elem(bpf_map__fd(h->skel->maps.sl_nat_rules), &slot, &act->nat,
+					 0);
 	if (rc) {
 		rc = sl_err_set(err, -rc, "cannot prepare the rule's slot: %s", strerror(-rc));
 		goto undo_slot;
@@ -442,6 +483,10 @@ int sl_dp_rule_add_action(struct sl_dp_hook *h, const struct sl_match *m,
 	h->slot_action[slot] = (uint8_t)act->kind;
 	h->slot_used[slot] = true;
 	h->nrules++;
+	if (act->kind == SL_ACTION_REWRITE) {
+		h->nrewrites++;
+		sl_fast_ct_active(&h->fast, true);
+	}
 	*slot_out = slot;
 	free(entries);
 	return 0;
@@ -466,7 +511,7 @@ int sl_dp_rule_del(struct sl_dp_hook *h, uint32_t slot, struct sl_err *err)
 		return n;
 	/* The expansion is deterministic; shapes are found again by equality. */
 	for (int i = 0; i < n; i++) {
-		entries[i].shape.action = h->slot_action[slot];
+		entries[i].shape.action = sl_shape_action_of(h->slot_action[slot]);
 		for (int s = 0; s < SL_MAX_SHAPES; s++) {
 			if (h->shape_refs[s] && sl_shape_equal(&h->shapes[s], &entries[i].shape)) {
 				entries[i].key.shape = (uint8_t)s;
@@ -479,7 +524,25 @@ int sl_dp_rule_del(struct sl_dp_hook *h, uint32_t slot, struct sl_err *err)
 	h->slot_used[slot] = false;
 	h->free_slots[h->nfree++] = slot;
 	h->nrules--;
+	if (h->slot_action[slot] == SL_ACTION_REWRITE) {
+		h->nrewrites--;
+		sl_fast_ct_active(&h->fast, h->nrewrites || h->reply_refs);
+	}
 	return 0;
+}
+
+void sl_dp_hook_reply_point(struct sl_dp_hook *h, bool on)
+{
+	if (on)
+		h->reply_refs++;
+	else if (h->reply_refs)
+		h->reply_refs--;
+	sl_fast_ct_active(&h->fast, h->nrewrites || h->reply_refs);
+}
+
+uint32_t sl_dp_hook_zone(const struct sl_dp_hook *h)
+{
+	return h->zone;
 }
 
 int sl_dp_rule_stats(struct sl_dp_hook *h, uint32_t slot, struct sl_dp_counters *out)
@@ -500,6 +563,7 @@ int sl_dp_rule_stats(struct sl_dp_hook *h, uint32_t slot, struct sl_dp_counters 
 			out->bytes += vals[c].bytes;
 			out->fallbacks += vals[c].fallbacks;
 			out->neigh_misses += vals[c].neigh_misses;
+			out->nat_failures += vals[c].nat_failures;
 		}
 	}
 	free(vals);

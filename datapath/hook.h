@@ -21,9 +21,15 @@ enum sl_hook_kind { SL_HOOK_XDP, SL_HOOK_TC_INGRESS, SL_HOOK_TC_EGRESS };
 #define SL_TC_HANDLE 0x51ce
 
 struct sl_dp_hook;
+struct sl_dp_ct;
 
 struct sl_dp_opts {
 	uint32_t rule_slots; /* rules this hook can hold; 0 = SL_DEFAULT_RULE_SLOTS */
+	/*
+	 * The conntrack every hook shares (conntrack.h); NULL: the hook gets a
+	 * tiny private one, enough for drop and redirect rules only.
+	 */
+	struct sl_dp_ct *ct;
 };
 
 const char *sl_hook_name(enum sl_hook_kind kind);
@@ -44,11 +50,16 @@ int sl_dp_hook_prog_fd(const struct sl_dp_hook *h);
 /* Detaches and frees; tolerates an interface or namespace that is gone. */
 void sl_dp_hook_close(struct sl_dp_hook *h);
 
-/* What a rule does. Redirects need a tc hook and a resolved target (redirect.h). */
+/*
+ * What a rule does. Redirects need a tc hook and a resolved target
+ * (redirect.h); rewrites a tc hook, a translation and optionally a redirect
+ * (mode 0: none).
+ */
 struct sl_dp_action {
-	uint32_t kind;     /* SL_ACTION_DROP or SL_ACTION_REDIRECT */
-	uint16_t priority; /* redirect: lowest wins, then the more specific match, then the older */
+	uint32_t kind;     /* SL_ACTION_DROP, SL_ACTION_REDIRECT or SL_ACTION_REWRITE */
+	uint16_t priority; /* ranked rules: lowest wins, then the more specific match, then the older */
 	struct sl_redirect redirect;
+	struct sl_nat_rule nat;
 };
 
 /* Installs a rule; *slot identifies it in this hook. Changes nothing on failure. */
@@ -63,12 +74,22 @@ struct sl_dp_counters {
 	uint64_t packets, bytes;
 	uint64_t fallbacks;    /* redirect: not redirected, handed to the stack */
 	uint64_t neigh_misses; /* route: no neighbour entry yet, resolved by the kernel */
+	uint64_t nat_failures; /* rewrite: no free tuple or entry; the packet was dropped */
 };
 
 /* Sums the per-CPU counters of a rule. */
 int sl_dp_rule_stats(struct sl_dp_hook *h, uint32_t slot, struct sl_dp_counters *out);
 int sl_dp_rule_counters(struct sl_dp_hook *h, uint32_t slot, uint64_t *packets,
 			uint64_t *bytes);
+
+/*
+ * Replies of flows translated elsewhere arrive at this hook: conntrack is
+ * consulted here while any holder says so (counted), or while the hook has
+ * rewrite rules of its own.
+ */
+void sl_dp_hook_reply_point(struct sl_dp_hook *h, bool on);
+/* The conntrack zone of the hook: its network namespace. */
+uint32_t sl_dp_hook_zone(const struct sl_dp_hook *h);
 
 uint32_t sl_dp_hook_rule_count(const struct sl_dp_hook *h);
 uint32_t sl_dp_hook_shape_count(const struct sl_dp_hook *h);

@@ -31,7 +31,11 @@ struct sl_dp_hook {
 	struct sl_match *slot_match; /* the match of each slot in use */
 	bool *slot_used;
 	uint8_t *slot_action; /* SL_ACTION_* of the rule in each slot */
-	uint32_t next_seq;    /* age of redirect rules, for ranks */
+	uint32_t next_seq;    /* age of ranked rules */
+	struct sl_dp_ct *ct;  /* shared conntrack, or NULL */
+	uint32_t zone;
+	uint32_t nrewrites;   /* rewrite rules here */
+	uint32_t reply_refs;  /* rules elsewhere whose replies arrive here */
 	uint32_t nslots, nrules;
 	uint32_t *free_slots;
 	uint32_t nfree, next_slot;

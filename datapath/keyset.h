@@ -31,6 +31,12 @@ struct sl_shape {
 	uint8_t action;      /* SL_ACTION_*: drop and redirect rules never share a shape */
 };
 
+/* Drop rules have shapes of their own; redirect and rewrite rules are ranked together. */
+static inline uint8_t sl_shape_action_of(uint32_t kind)
+{
+	return kind == SL_ACTION_DROP ? SL_ACTION_DROP : SL_ACTION_REDIRECT;
+}
+
 /* Whether a packet of this class (see sl_class_index) can match the shape. */
 bool sl_shape_in_class(const struct sl_shape *sh, uint8_t family, bool has_ports,
 		       uint32_t proto);

@@ -6,7 +6,8 @@ set -euo pipefail
 BUILD_DEPS=(build-essential cmake pkg-config clang llvm bpftool
 	libbpf-dev libxdp-dev libelf-dev libjansson-dev zlib1g-dev)
 RUN_DEPS=(iproute2)
-TEST_DEPS=(iputils-ping socat ethtool jq python3 procps tcpdump iperf3)
+TEST_DEPS=(iputils-ping socat ethtool jq python3 procps tcpdump iperf3 dnsmasq-base dnsutils
+	iptables nftables)
 
 if [ "$(id -u)" != 0 ]; then
 	echo "install-deps: run as root (apt-get needs it)" >&2

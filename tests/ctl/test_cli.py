@@ -196,12 +196,12 @@ class CliTest(unittest.TestCase):
     def test_stats(self):
         p, d = self.call(ok({"rules": [{"id": 7, "kind": "drop", "packets": 1000,
                                         "bytes": 64000, "fallbacks": 0,
-                                        "neigh_misses": 0}]}),
+                                        "neigh_misses": 0, "nat_failures": 0}]}),
                          "stats", "7")
         self.assertEqual(d.request_json()["args"], {"id": 7})
         self.assertEqual(p.returncode, 0, p.stderr)
-        self.assertEqual(p.stdout, "ID  KIND  PACKETS  BYTES  FALLBACKS  NEIGH-MISSES\n"
-                                   " 7  drop     1000  64000          0             0\n")
+        self.assertEqual(p.stdout, "ID  KIND  PACKETS  BYTES  FALLBACKS  NEIGH-MISSES  NAT-FAILURES\n"
+                                   " 7  drop     1000  64000          0             0             0\n")
 
     def test_stats_all(self):
         p, d = self.call(ok({"rules": []}), "stats")

@@ -103,12 +103,15 @@ static void test_stats(void)
 {
 	CHECK_RENDER(ctl_render_stats, "{}",
 		     "{\"rules\": [{\"id\": 12, \"kind\": \"drop\", \"packets\": 10, \"bytes\": 740,"
-		     " \"fallbacks\": 0, \"neigh_misses\": 0},"
+		     " \"fallbacks\": 0, \"neigh_misses\": 0, \"nat_failures\": 0},"
 		     " {\"id\": 100, \"kind\": \"redirect\", \"packets\": 0, \"bytes\": 18446744,"
-		     " \"fallbacks\": 3, \"neigh_misses\": 1}]}",
-		     " ID  KIND      PACKETS     BYTES  FALLBACKS  NEIGH-MISSES\n"
-		     " 12  drop           10       740          0             0\n"
-		     "100  redirect        0  18446744          3             1\n");
+		     " \"fallbacks\": 3, \"neigh_misses\": 1, \"nat_failures\": 0},"
+		     " {\"id\": 101, \"kind\": \"rewrite\", \"packets\": 7, \"bytes\": 700,"
+		     " \"fallbacks\": 0, \"neigh_misses\": 0, \"nat_failures\": 2}]}",
+		     " ID  KIND      PACKETS     BYTES  FALLBACKS  NEIGH-MISSES  NAT-FAILURES\n"
+		     " 12  drop           10       740          0             0             0\n"
+		     "100  redirect        0  18446744          3             1             0\n"
+		     "101  rewrite         7       700          0             0             2\n");
 	CHECK_RENDER(ctl_render_stats, "{\"id\": 4}", "{\"rules\": []}", "no rules\n");
 	CHECK_RENDER_FAILS(ctl_render_stats, "{}", "{\"rules\": null}", -EPROTO);
 }

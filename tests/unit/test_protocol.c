@@ -828,7 +828,7 @@ static void test_loopback_rule(void)
 	json_decref(res);
 
 	want = fmt("{\"rules\":[{\"id\":%lld,\"kind\":\"drop\",\"packets\":0,\"bytes\":0,"
-		   "\"fallbacks\":0,\"neigh_misses\":0}]}", (long long)id);
+		   "\"fallbacks\":0,\"neigh_misses\":0,\"nat_failures\":0}]}", (long long)id);
 	res = OK("{\"cmd\":\"stats\"}");
 	SAME(res, want);
 	json_decref(res);
@@ -913,7 +913,7 @@ static void test_loopback_rule(void)
 	CHECK_STR(json_string_value(json_object_get(rule, "name")), NAME64);
 	json_decref(res);
 	want = fmt("{\"rules\":[{\"id\":%lld,\"kind\":\"drop\",\"packets\":0,\"bytes\":0,"
-		   "\"fallbacks\":0,\"neigh_misses\":0}]}", (long long)id2);
+		   "\"fallbacks\":0,\"neigh_misses\":0,\"nat_failures\":0}]}", (long long)id2);
 	{
 		char *req = fmt("{\"cmd\":\"stats\",\"args\":{\"id\":%lld}}", (long long)id2);
 
