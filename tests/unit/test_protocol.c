@@ -20,6 +20,7 @@
 
 #include <jansson.h>
 
+#include "conntrack.h"
 #include "daemon.h"
 #include "protocol.h"
 #include "ruleset.h"
@@ -212,6 +213,7 @@ static size_t rule_count(void)
 static void test_hello(void)
 {
 	static const char *const cmds[] = { "hello", "status", "add-drop", "add-redirect",
+					    "add-rewrite", "conntrack", "conntrack-flush",
 					    "list",  "del",    "stats" };
 	json_t *res = OK("{\"cmd\":\"hello\"}"), *list;
 
@@ -531,6 +533,100 @@ static void test_add_redirect(void)
 	}
 	CHECK(id2 == id1 + 1 && id3 == id2 + 1);
 	CHECK_INT(rule_count(), ==, before);
+}
+
+/* An add-rewrite request with the given members of args. */
+#define ADD_RW(args) "{\"cmd\":\"add-rewrite\",\"args\":{" args "}}"
+
+static void test_add_rewrite(void)
+{
+	size_t before = rule_count(), attaches = sl_ruleset_attach_count(dm.rules);
+	json_t *res, *rule;
+	long long id;
+	char *req;
+
+	/* Refused before anything changes, each with what it is about. */
+	ERR_HAS(ADD_RW("\"iface\":\"lo\",\"dst\":\"10.9.0.1\""), "EINVAL", "at least one");
+	ERR_HAS(ADD_RW("\"iface\":\"lo\",\"dst\":\"10.9.0.1\",\"to-dst\":\"10.1.0.0/24\""),
+		"EINVAL", "to-dst: ");
+	ERR_HAS(ADD_RW("\"iface\":\"lo\",\"dst\":\"10.9.0.1\",\"to-dst\":\"fd00::1\""),
+		"EINVAL", "IPv6");
+	ERR_HAS(ADD_RW("\"iface\":\"lo\",\"proto\":\"udp\",\"to-src\":\"10.0.0.1\",\"to-dst\":\"fd00::1\""),
+		"EINVAL", "one family");
+	ERR_HAS(ADD_RW("\"iface\":\"lo\",\"proto\":\"tcp\",\"to-dport\":\"80\""), "EINVAL",
+		"family");
+	ERR_HAS(ADD_RW("\"iface\":\"lo\",\"dst\":\"10.9.0.1\",\"to-dport\":\"80-90\""),
+		"EINVAL", "to-dport: ");
+	ERR_HAS(ADD_RW("\"iface\":\"lo\",\"dst\":\"10.9.0.1\",\"to-sport\":\"70000\""),
+		"EINVAL", "to-sport: ");
+	ERR_HAS(ADD_RW("\"iface\":\"lo\",\"dst\":\"10.9.0.1\",\"proto\":\"gre\","
+		       "\"to-dst\":\"10.1.0.1\""), "EINVAL", "proto");
+	ERR_HAS(ADD_RW("\"iface\":\"lo\",\"dst\":\"10.9.0.1\",\"proto\":\"icmp\","
+		       "\"to-dport\":\"80\""), "EINVAL", "ICMP");
+	ERR_HAS(ADD_RW("\"iface\":\"lo\",\"dst\":\"fd00::9\",\"proto\":\"icmp\","
+		       "\"to-dst\":\"fd00::1\""), "EINVAL", "icmp");
+	ERR_HAS(ADD_RW("\"iface\":\"lo\",\"dst\":\"10.9.0.1\",\"to-dst\":\"10.1.0.1\","
+		       "\"hook\":\"xdp\""), "EINVAL", "tc");
+	ERR_HAS(ADD_RW("\"iface\":\"lo\",\"dst\":\"10.9.0.1\",\"to-dst\":\"10.1.0.1\","
+		       "\"mode\":\"neigh\""), "EINVAL", "redirect");
+	ERR_HAS(ADD_RW("\"iface\":\"lo\",\"dst\":\"10.9.0.1\",\"to-dst\":\"10.1.0.1\","
+		       "\"redirect\":\"lo\""), "EINVAL", "mode");
+	ERR_HAS(ADD_RW("\"iface\":\"lo\",\"dst\":\"10.9.0.1\",\"to-dst\":\"10.1.0.1\","
+		       "\"redirect\":\"nope0\",\"mode\":\"neigh\""), "ENODEV", "nope0");
+	ERR_HAS(ADD_RW("\"iface\":\"lo\",\"dst\":\"10.9.0.1\",\"to-dst\":\"10.1.0.1\","
+		       "\"dst-mac\":\"02:00:00:00:00:01\""), "EINVAL", "dst-mac");
+	ERR_HAS(ADD_RW("\"iface\":\"lo\",\"dst\":\"10.9.0.1\",\"to-dst\":\"10.1.0.1\","
+		       "\"to\":\"lo\""), "EINVAL", "to");
+	ERR_HAS("{\"cmd\":\"conntrack-flush\",\"args\":{\"rule\":999}}", "ENOENT", "999");
+	CHECK_INT(rule_count(), ==, before);
+	CHECK_INT(sl_ruleset_attach_count(dm.rules), ==, attaches);
+
+	/* A tc-ingress DNAT: its replies are restored on lo's tc-egress, attached with it. */
+	res = OK(ADD_RW("\"iface\":\"lo\",\"proto\":\"tcp\",\"dst\":\"10.9.0.1\","
+			"\"dport\":\"80\",\"to-dst\":\"127.0.0.1\",\"to-dport\":\"8080\","
+			"\"name\":\"web\""));
+	id = res ? json_integer_value(json_object_get(res, "id")) : 0;
+	json_decref(res);
+	CHECK_INT(sl_ruleset_attach_count(dm.rules), ==, attaches + 2);
+	req = fmt("{\"cmd\":\"list\",\"args\":{\"hook\":\"tc-ingress\"}}");
+	res = OK(req);
+	free(req);
+	rule = res ? json_array_get(json_object_get(res, "rules"), 0) : NULL;
+	CHECK(rule != NULL);
+	if (rule) {
+		CHECK_INT(json_integer_value(json_object_get(rule, "id")), ==, id);
+		CHECK_STR(json_string_value(json_object_get(rule, "kind")), "rewrite");
+		CHECK_STR(json_string_value(json_object_get(rule, "to-dst")), "127.0.0.1");
+		CHECK_STR(json_string_value(json_object_get(rule, "to-dport")), "8080");
+		CHECK(json_is_null(json_object_get(rule, "to-src")));
+		CHECK(json_is_null(json_object_get(rule, "redirect")));
+		CHECK_STR(json_string_value(json_object_get(json_object_get(rule, "replies"),
+							    "hook")),
+			  "tc-egress");
+	}
+	json_decref(res);
+	ERR_HAS(ADD_RW("\"iface\":\"lo\",\"proto\":\"tcp\",\"dst\":\"10.9.0.1\","
+		       "\"dport\":\"80\",\"to-dst\":\"127.0.0.2\""), "EEXIST", "priority");
+	res = OK("{\"cmd\":\"conntrack\"}");
+	if (res) {
+		CHECK_INT(json_integer_value(json_object_get(res, "count")), ==, 0);
+		CHECK(json_is_array(json_object_get(res, "flows")));
+		CHECK(json_integer_value(json_object_get(res, "capacity")) > 0);
+	}
+	json_decref(res);
+	req = fmt("{\"cmd\":\"conntrack-flush\",\"args\":{\"rule\":%lld}}", id);
+	res = OK(req);
+	free(req);
+	if (res)
+		CHECK_INT(json_integer_value(json_object_get(res, "flushed")), ==, 0);
+	json_decref(res);
+
+	/* Deleting it takes its reply point too. */
+	req = fmt("{\"cmd\":\"del\",\"args\":{\"id\":%lld}}", id);
+	json_decref(OK(req));
+	free(req);
+	CHECK_INT(rule_count(), ==, before);
+	CHECK_INT(sl_ruleset_attach_count(dm.rules), ==, attaches);
 }
 
 /* One add-drop on lo with a single extra argument, which must be refused. */
@@ -1056,7 +1152,16 @@ int main(void)
 	}
 	CHECK_INT(lo_up(), ==, 0);
 
-	dm.rules = sl_ruleset_new(NULL);
+	{
+		struct sl_ct_opts cto = { .max_flows = 1024 };
+		struct sl_err err = { 0 };
+
+		if (!CHECK(sl_dp_ct_new(&cto, &dm.ct, &err) == 0))
+			printf("conntrack: %s\n", err.msg);
+	}
+	struct sl_dp_opts dpo = { .ct = dm.ct };
+
+	dm.rules = sl_ruleset_new(&dpo);
 	dm.socket_path = "/run/sluice-unit-test/sluiced.sock";
 	dm.state_dir = "/run/sluice-unit-test";
 	dm.bpffs = "/sys/fs/bpf/sluice-unit-test";
@@ -1070,6 +1175,7 @@ int main(void)
 	test_arg_types();
 	test_add_drop_validation();
 	test_add_redirect();
+	test_add_rewrite();
 	test_add_drop_system_errors();
 	test_empty_table();
 	/* Nothing refused above may have left a trace. */
@@ -1080,5 +1186,6 @@ int main(void)
 	test_shape_limit();
 
 	sl_ruleset_free(dm.rules);
+	sl_dp_ct_free(dm.ct);
 	return ut_summary();
 }
