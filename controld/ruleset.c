@@ -148,6 +148,34 @@ static int resolve_redirect(const struct sl_rule_spec *spec, int family,
 	return rc;
 }
 
+/*
+ * Replies of flows that came from lo go back into lo without a route
+ * attached, and the kernel drops input to 127.0.0.0/8 as martian unless
+ * route_localnet is on for lo. On lo only, it admits nothing else: every
+ * packet there already comes from this host.
+ */
+static int allow_localnet_replies(const struct sl_rule_spec *spec, uint8_t family,
+				  struct sl_err *err)
+{
+	char was = '?';
+	int nsfd, rc;
+
+	if (family != SL_FAMILY_IPV4 || !spec->redirect.mode || strcmp(spec->ifname, "lo"))
+		return 0;
+	rc = sl_netns_open(spec->netns, &nsfd, err);
+	if (rc)
+		return rc;
+	rc = sl_netns_sysctl_set(nsfd, "/proc/sys/net/ipv4/conf/lo/route_localnet", "1", &was,
+				 err);
+	if (nsfd >= 0)
+		close(nsfd);
+	if (!rc && was == '0')
+		sl_log(SL_LOG_INFO, "set net.ipv4.conf.lo.route_localnet=1 in %s: replies to lo "
+				    "arrive without a route",
+		       spec->netns && spec->netns[0] ? spec->netns : "sluiced's namespace");
+	return rc;
+}
+
 /* Where replies of a rewrite rule's flows arrive: the redirect target's ingress, or IF's other way. */
 static void reply_point(const struct sl_rule_spec *spec, const char **ifname,
 			enum sl_hook_kind *kind)
@@ -226,6 +254,13 @@ int sl_ruleset_add(struct sl_ruleset *rs, const struct sl_rule_spec *spec_in, ui
 	if (action == SL_ACTION_REWRITE) {
 		const char *rif;
 		enum sl_hook_kind rkind;
+
+		rc = allow_localnet_replies(spec, act.nat.family, err);
+		if (rc) {
+			free(r);
+			attach_release(rs, a);
+			return rc;
+		}
 
 		reply_point(spec, &rif, &rkind);
 		rc = attach_get(rs, rif, spec->netns, rkind, &ra, err);

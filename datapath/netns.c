@@ -106,3 +106,28 @@ void sl_netns_leave(int saved)
 	}
 	close(saved);
 }
+
+int sl_netns_sysctl_set(int fd, const char *path, const char *value, char *was,
+			struct sl_err *err)
+{
+	int saved, rc;
+	FILE *f;
+
+	rc = sl_netns_enter(fd, &saved, err);
+	if (rc)
+		return rc;
+	f = fopen(path, "r+e");
+	if (!f) {
+		rc = sl_err_set(err, errno, "cannot open %s: %s", path, strerror(errno));
+		goto out;
+	}
+	if (fread(was, 1, 1, f) != 1)
+		*was = '?';
+	rewind(f);
+	if (fputs(value, f) == EOF || fflush(f) == EOF)
+		rc = sl_err_set(err, errno, "cannot write %s: %s", path, strerror(errno));
+	fclose(f);
+out:
+	sl_netns_leave(saved);
+	return rc;
+}

@@ -24,4 +24,12 @@ int sl_netns_self_ino(uint64_t *ino);
 int sl_netns_enter(int fd, int *saved, struct sl_err *err);
 void sl_netns_leave(int saved);
 
+/*
+ * Sets a sysctl under /proc/sys/net inside fd's namespace (those files
+ * belong to the namespace of whoever opens them). *was gets the old value's
+ * first character. Returns 0 or a negative errno with err set.
+ */
+int sl_netns_sysctl_set(int fd, const char *path, const char *value, char *was,
+			struct sl_err *err);
+
 #endif

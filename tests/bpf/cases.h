@@ -10,5 +10,6 @@ extern const struct case_def cases_encap[];     /* tags, IPv4 options, IPv6 exte
 extern const struct case_def cases_truncated[]; /* frames cut short, malformed headers */
 extern const struct case_def cases_rules[];     /* overlaps, counters, shape limit */
 extern const struct case_def cases_redirect[];  /* redirect verdicts, MACs, ranks, routing */
+extern const struct case_def cases_nat[];       /* rewrite: translations, checksums, conntrack */
 
 #endif

@@ -13,7 +13,7 @@
 #include "cases.h"
 
 static const struct case_def *const tables[] = {
-	cases_match, cases_encap, cases_truncated, cases_rules, cases_redirect,
+	cases_match, cases_encap, cases_truncated, cases_rules, cases_redirect, cases_nat,
 };
 
 static void usage(FILE *out)
