@@ -72,10 +72,14 @@ int ctl_request_format(const char *cmd, json_t *args, char **line, size_t *len,
 				   "request of %zu bytes exceeds the protocol's %d byte line limit",
 				   n + 1, CTL_MAX_REQUEST);
 	}
-	*line = realloc(text, n + 2);
-	if (!*line) {
-		free(text);
-		return ctl_err_set(err, ENOMEM, "out of memory");
+	{
+		char *grown = realloc(text, n + 2);
+
+		if (!grown) {
+			free(text);
+			return ctl_err_set(err, ENOMEM, "out of memory");
+		}
+		*line = grown;
 	}
 	(*line)[n] = '\n';
 	(*line)[n + 1] = '\0';

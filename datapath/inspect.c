@@ -99,7 +99,8 @@ int sl_dp_inspect(const char *ifname, int netns_fd, struct sl_prog_info *out, in
 
 		/* tc's own label is often the object file's name; the program's is clearer. */
 		if (!f->prog_id || sl_prog_name_by_id(f->prog_id, name, sizeof(name)))
-			snprintf(name, sizeof(name), "%s", f->prog_name[0] ? f->prog_name : f->kind);
+			snprintf(name, sizeof(name), "%.*s", (int)sizeof(name) - 1,
+				 f->prog_name[0] ? f->prog_name : f->kind);
 		add(out, max, &n, f->egress ? "tc-egress" : "tc-ingress", name, f->prog_id,
 		    f->priority, "");
 	}

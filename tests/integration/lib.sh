@@ -187,3 +187,22 @@ two_hosts() {
 	SIF=$(ifname s)
 	veth_pair "$C" "$CIF" 10.200.0.1/24 "$S" "$SIF" 10.200.0.2/24 fd00:200::1/64 fd00:200::2/64
 }
+
+# new_rule VAR WHAT CTL_ARGS...: runs `sluicectl --json CTL_ARGS` (an add-*
+# command) and stores the new rule's id in VAR. Passes; or fails with the
+# daemon's message, leaves VAR empty and returns 1.
+new_rule() {
+	local var=$1 what=$2 id
+	shift 2
+	id=$(ctl --json "$@" 2>"$T_DIR/new_rule.err" | jq -r '.id // empty' 2>/dev/null)
+	printf -v "$var" '%s' "$id"
+	if [ -n "$id" ]; then pass "$what (id $id)"; return 0; fi
+	fail "$what: $(head -1 "$T_DIR/new_rule.err")"
+	return 1
+}
+
+# ct_flows JQ_CONDITION: how many flows of `sluicectl conntrack` satisfy it.
+ct_flows() { ctl --json conntrack | jq "[.flows[] | select($1)] | length"; }
+
+# rule_stat ID FIELD: a counter of one rule from `stats ID`.
+rule_stat() { ctl --json stats "$1" | jq -r ".rules[0].$2"; }
