@@ -208,6 +208,46 @@ class CliTest(unittest.TestCase):
         self.assertEqual(d.request_json(), {"id": 1, "cmd": "stats", "args": {}})
         self.assertEqual((p.returncode, p.stdout), (0, "no rules\n"))
 
+    def test_add_rewrite(self):
+        p, d = self.call(ok({"id": 14}), "add-rewrite", "--iface", "eth0", "--proto", "tcp",
+                         "--dst", "198.51.100.80", "--dport", "80", "--to-dst", "10.0.1.5",
+                         "--to-dport", "8080", "--redirect", "eth1", "--mode", "neigh")
+        self.assertEqual(d.request_json()["cmd"], "add-rewrite")
+        self.assertEqual(d.request_json()["args"],
+                         {"iface": "eth0", "proto": "tcp", "dst": "198.51.100.80", "dport": "80",
+                          "to-dst": "10.0.1.5", "to-dport": "8080", "redirect": "eth1",
+                          "mode": "neigh"})
+        self.assertEqual((p.returncode, p.stdout), (0, "added rule 14\n"))
+
+    def test_conntrack_list(self):
+        flows = {"count": 2, "capacity": 64, "flows": [
+            {"family": 4, "proto": "tcp",
+             "original": {"src": "10.0.0.2", "sport": 40000, "dst": "10.9.9.9", "dport": 80},
+             "translated": {"src": "10.0.0.2", "sport": 40000, "dst": "10.0.1.1", "dport": 8080},
+             "state": "tcp-established", "rule": 3, "expires": 21599, "packets": 6, "bytes": 420,
+             "reply_packets": 5, "reply_bytes": 380},
+            {"family": 6, "proto": "icmpv6",
+             "original": {"src": "fd00::2", "sport": 7, "dst": "fd00::9", "dport": 0},
+             "translated": {"src": "fd00::1", "sport": 9, "dst": "fd00::9", "dport": 0},
+             "state": "icmp", "rule": 4, "expires": 30, "packets": 1, "bytes": 64,
+             "reply_packets": 0, "reply_bytes": 0}]}
+        p, d = self.call(ok(flows), "conntrack")
+        self.assertEqual(d.request_json(), {"id": 1, "cmd": "conntrack", "args": {}})
+        self.assertEqual(p.returncode, 0, p.stderr)
+        self.assertEqual(p.stdout.splitlines(), [
+            "PROTO   ORIGINAL                      TRANSLATED                      "
+            "STATE            RULE  EXPIRES  PACKETS  REPLIES",
+            "tcp     10.0.0.2:40000 > 10.9.9.9:80  10.0.0.2:40000 > 10.0.1.1:8080  "
+            "tcp-established     3   21599s        6        5",
+            "icmpv6  fd00::2 > fd00::9 id 7        fd00::1 > fd00::9 id 9          "
+            "icmp                4      30s        1        0"])
+
+    def test_conntrack_flush(self):
+        p, d = self.call(ok({"flushed": 1}), "conntrack", "flush", "--rule", "3")
+        self.assertEqual(d.request_json(), {"id": 1, "cmd": "conntrack-flush",
+                                            "args": {"rule": 3}})
+        self.assertEqual((p.returncode, p.stdout), (0, "flushed 1 flow\n"))
+
     def test_status(self):
         result = {
             "version": "0.1.0", "pid": 1234, "uptime_s": 52, "rules": 2,
@@ -377,6 +417,10 @@ class CliTest(unittest.TestCase):
         for args, message in cases:
             with self.subTest(args=args[:4]):
                 self.assert_usage_error(args, message)
+
+    def test_conntrack_usage_errors(self):
+        self.assert_usage_error(["conntrack", "drop"], "unknown action 'drop': list or flush")
+        self.assert_usage_error(["conntrack", "--rule", "3"], "--rule goes with 'flush'")
 
     def test_global_option_after_command_hint(self):
         p = self.run_ctl("--socket", self.sock, "list", "--json")
