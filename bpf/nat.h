@@ -109,6 +109,18 @@ static __always_inline int sl_nat_apply(struct __sk_buff *skb, struct sl_pkt *pk
 	return sl_nat_then(&v->redirect, v->dir == SL_CT_FORWARD ? v->slot : SL_NO_SLOT);
 }
 
+/* The live entry of cp's tuple, counted and refreshed; NULL if none. */
+static __always_inline struct sl_ct_val *sl_ct_find(const struct sl_ct_pkt *cp, __u32 len)
+{
+	struct sl_ct_val *v = bpf_map_lookup_elem(&sl_conntrack, &cp->key);
+	__u64 now = bpf_ktime_get_ns();
+
+	if (!v || sl_ct_expired(v, now))
+		return NULL;
+	sl_ct_touch(v, cp, now, len);
+	return v;
+}
+
 /* A fragment after the first: the address part of its flow's translation. */
 static __always_inline int sl_nat_fragment(struct __sk_buff *skb, struct sl_pkt *pkt)
 {
@@ -116,18 +128,15 @@ static __always_inline int sl_nat_fragment(struct __sk_buff *skb, struct sl_pkt 
 	struct sl_ct_pkt cp = {};
 	struct sl_ct_key *k;
 	struct sl_ct_val *v;
-	__u64 now;
 
 	sl_frag_key_of(pkt, &fk);
 	k = bpf_map_lookup_elem(&sl_frags, &fk);
 	if (!k)
 		return SL_NAT_MISS;
 	cp.key = *k;
-	v = bpf_map_lookup_elem(&sl_conntrack, &cp.key);
-	now = bpf_ktime_get_ns();
-	if (!v || sl_ct_expired(v, now))
+	v = sl_ct_find(&cp, skb->len);
+	if (!v)
 		return SL_NAT_MISS;
-	sl_ct_touch(v, &cp, now, skb->len);
 	return sl_nat_apply(skb, pkt, &cp, v);
 }
 
@@ -162,7 +171,7 @@ __attribute__((noinline)) int sl_nat_icmp_error(struct __sk_buff *skb, struct sl
 	struct sl_l4_csum c;
 	struct sl_ct_val *v;
 	__u16 qip_csum = 0;
-	__u64 diff, now;
+	__u64 diff;
 	__u8 qproto, echo = 0;
 	int words;
 
@@ -226,11 +235,9 @@ __attribute__((noinline)) int sl_nat_icmp_error(struct __sk_buff *skb, struct sl
 	} else {
 		return SL_NAT_MISS;
 	}
-	v = bpf_map_lookup_elem(&sl_conntrack, &cp.key);
-	now = bpf_ktime_get_ns();
-	if (!v || sl_ct_expired(v, now))
+	v = sl_ct_find(&cp, skb->len);
+	if (!v)
 		return SL_NAT_MISS;
-	sl_ct_touch(v, &cp, now, skb->len);
 
 	/* The quote becomes the entry's translation reversed. */
 	__builtin_memcpy(nsrc, v->rewrite.dst, 16);
@@ -308,7 +315,6 @@ __attribute__((noinline)) int sl_nat_established(struct __sk_buff *skb, struct s
 	struct sl_ct_pkt cp = {};
 	enum sl_ct_kind kind;
 	struct sl_ct_val *v;
-	__u64 now;
 
 	if (!skb || !pkt)
 		return SL_NAT_MISS;
@@ -319,11 +325,9 @@ __attribute__((noinline)) int sl_nat_established(struct __sk_buff *skb, struct s
 		return SL_NAT_ICMP_ERROR;
 	if (kind != SL_CT_TRACKABLE)
 		return SL_NAT_MISS;
-	v = bpf_map_lookup_elem(&sl_conntrack, &cp.key);
-	now = bpf_ktime_get_ns();
-	if (!v || sl_ct_expired(v, now))
+	v = sl_ct_find(&cp, skb->len);
+	if (!v)
 		return SL_NAT_MISS;
-	sl_ct_touch(v, &cp, now, skb->len);
 	return sl_nat_apply(skb, pkt, &cp, v);
 }
 
