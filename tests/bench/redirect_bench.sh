@@ -59,8 +59,9 @@ Options:
   --build DIR       build tree with sluiced, sluicectl, sluice-trafficgen
                     (default: the repository's build/)
   --gen-mode M      small-packet generator: auto (default: sluice-trafficgen
-                    live frames if they reach S, else its AF_PACKET mode, else
-                    iperf3), live, packet (sluice-trafficgen --mode), iperf3
+                    live frames if they reach S intact, else its AF_PACKET
+                    mode, else iperf3), live, packet (sluice-trafficgen
+                    --mode), iperf3
   --gen-threads N   generator threads, one per CPU (default: all CPUs, at most 4)
   --flows N         UDP flows (source ports) of the generator (default $FLOWS)
   --pings N         echo requests per latency run (default $PINGS)
@@ -191,6 +192,10 @@ mac_of() { ip -n "$1" -j link show dev "$2" | jq -r '.[0].address'; }
 rx_packets() { in_ns "$NS_S" cat "/sys/class/net/$S0/statistics/rx_packets"; }
 tx_packets_c0() { in_ns "$NS_C" cat "/sys/class/net/$C0/statistics/tx_packets"; }
 fwd_datagrams() { in_ns "$NS_M" awk '/^Ip:/ { if (h) { print $7; exit } h = 1 }' /proc/net/snmp; }
+# S's UDP NoPorts: nothing listens on the generator's port, and the stack
+# counts a datagram there only once its IP header, address and UDP checksum
+# passed; so it counts sluice-trafficgen's frames that arrived intact.
+udp_noports() { in_ns "$NS_S" awk '/^Udp:/ { if (h) { print $3; exit } h = 1 }' /proc/net/snmp; }
 rule_packets() { ctl --json stats "$1" | jq -r '.rules[0].packets'; }
 rule_field() { ctl --json stats "$1" | jq -r ".rules[0].$2"; }
 record() { jq -cn "$@" >>"$RESULTS"; }
@@ -484,16 +489,20 @@ gro_m0() { in_ns "$NS_M" ethtool -K "$M0" gro "$1" >/dev/null 2>&1; }
 # measure_rate CASE ROUND: packets/s delivered to S (for "ceiling": sent and
 # dropped by a sluice rule at m0's tc-ingress, nothing forwarded).
 measure_rate() {
-	local c=$1 r=$2 d0 d1 g sent secs mode rp0=0 rp1=0 rule=$FWD_RULE ps0 ps1
+	local c=$1 r=$2 d0 d1 g sent secs mode rp0=0 rp1=0 rule=$FWD_RULE ps0 ps1 u0 u1 intact=null
 	[ "$c" = ceiling ] && rule=$CEIL_RULE
 	[ "$GEN" = live ] && gro_m0 on
 	[ -n "$rule" ] && rp0=$(rule_packets "$rule")
 	ps0=$(prog_snapshot)
+	u0=$(udp_noports)
 	d0=$(rx_packets)
 	g=$(gen_run "$GEN" "$DURATION")
 	local ok=$?
 	sleep 0.2 # whatever is still queued reaches s0
 	d1=$(rx_packets)
+	u1=$(udp_noports)
+	# iperf3's server has a socket on its port: NoPorts says nothing then.
+	[ "$GEN" = iperf3 ] || intact=$((u1 - u0))
 	ps1=$(prog_snapshot)
 	[ -n "$rule" ] && rp1=$(rule_packets "$rule")
 	[ "$GEN" = live ] && gro_m0 off
@@ -504,9 +513,10 @@ measure_rate() {
 	read -r sent secs mode <<<"$g"
 	record --argjson round "$r" --arg c "$c" --argjson sent "$sent" --argjson secs "$secs" \
 		--argjson delivered $((d1 - d0)) --arg mode "$mode" --argjson rule $((rp1 - rp0)) \
-		--argjson prog "$(prog_ns "$ps0" "$ps1")" \
+		--argjson prog "$(prog_ns "$ps0" "$ps1")" --argjson intact "$intact" \
 		'{round: $round, case: $c, metric: "rate", sent: $sent, seconds: $secs,
-		  delivered: $delivered, rule_packets: $rule, generator: $mode, prog_ns_per_run: $prog,
+		  delivered: $delivered, delivered_intact: $intact, rule_packets: $rule, generator: $mode,
+		  prog_ns_per_run: $prog,
 		  pps: (if $c == "ceiling" then $sent else $delivered end / $secs),
 		  sent_pps: ($sent / $secs)}'
 	if [ "$c" = ceiling ]; then
@@ -520,6 +530,9 @@ measure_rate() {
 		# Every delivered frame must have been steered by the forward rule.
 		if [ -n "$rule" ] && [ $((rp1 - rp0)) -lt $((d1 - d0)) ]; then
 			say "  $c: note: the forward rule counted $((rp1 - rp0)) packets, S received $((d1 - d0))"
+		fi
+		if [ "$intact" != null ] && [ "$intact" -lt $((d1 - d0)) ]; then
+			say "  $c: note: S received $((d1 - d0)) frames, but only $intact passed its IP and UDP checks"
 		fi
 	fi
 }
@@ -544,26 +557,33 @@ measure_latency() {
 
 # --- which small-packet generator -----------------------------------------------
 # probe_gen MODE: 100,000 frames with kernel forwarding; succeeds when >= 99%
-# of them reach s0.
+# of them reach s0, and for sluice-trafficgen, reach it intact (udp_noports):
+# a live-frames page comes back with the headers forwarding wrote into it, so
+# the generator must rewrite them for every frame.
 probe_gen() {
-	local mode=$1 d0 d1 g sent oh0 oh1
+	local mode=$1 d0 d1 g sent oh0 oh1 u0 u1 got
 	[ "$mode" = live ] && gro_m0 on
 	oh0=$(ip -n "$NS_M" -s -s -j link show dev "$M0" | jq -r '.[0].stats64.rx.otherhost // 0')
+	u0=$(udp_noports)
 	d0=$(rx_packets)
 	g=$(gen_run "$mode" "$([ "$mode" = iperf3 ] && echo 2 || echo 10)" 100000) || { [ "$mode" = live ] && gro_m0 off; PROBE_WHY="it failed: $(tail -2 "$WORK/gen.err")"; return 1; }
 	sleep 0.2
 	d1=$(rx_packets)
+	u1=$(udp_noports)
 	oh1=$(ip -n "$NS_M" -s -s -j link show dev "$M0" | jq -r '.[0].stats64.rx.otherhost // 0')
 	[ "$mode" = live ] && gro_m0 off
 	read -r sent _ _ <<<"$g"
-	PROBE_WHY="$((d1 - d0)) of $sent frames reached S ($((oh1 - oh0)) dropped at m0 as addressed to another host)"
-	if [ "$mode" = live ] && [ $(((oh1 - oh0) * 2)) -gt "$sent" ]; then
-		# Live-frames pages are recycled as they are: a forwarded frame comes
-		# back with the MACs (and TTL) the middle wrote, unless the
-		# generator's XDP program rewrites them for every frame.
-		PROBE_WHY="$PROBE_WHY: recycled live-frames pages keep the headers the forwarding rewrote"
+	PROBE_WHY="$((d1 - d0)) of $sent frames reached S ($((oh1 - oh0)) dropped at m0 as addressed to another host"
+	got=$((d1 - d0))
+	if [ "$mode" != iperf3 ]; then
+		got=$((u1 - u0))
+		PROBE_WHY="$PROBE_WHY, $got intact at S's UDP"
 	fi
-	[ "$sent" -gt 0 ] && [ $(((d1 - d0) * 100)) -ge $((sent * 99)) ]
+	PROBE_WHY="$PROBE_WHY)"
+	if [ "$mode" = live ] && [ $(((oh1 - oh0) * 2)) -gt "$sent" ]; then
+		PROBE_WHY="$PROBE_WHY: recycled live-frames pages kept the MACs the forwarding wrote (a sluice-trafficgen that does not rewrite its headers per frame?)"
+	fi
+	[ "$sent" -gt 0 ] && [ $((got * 100)) -ge $((sent * 99)) ]
 }
 
 set_case kernel || fail "could not configure kernel forwarding in M"

@@ -78,6 +78,13 @@ int tg_live_open(struct tg_live **out, const struct tg_config *cfg, const struct
 	lv->skel->rodata->nflows = cfg->flows;
 	lv->skel->rodata->sport_base = f->sport;
 	lv->skel->rodata->udp_csum_base = f->udp_csum;
+	/*
+	 * The program restores these header bytes in every frame; the UDP
+	 * checksum, the first byte past them, it computes per flow.
+	 */
+	_Static_assert(sizeof(lv->skel->rodata->hdr_words) == TG_HDR_LEN - 2,
+		       "the header words must end where the UDP checksum starts");
+	memcpy(lv->skel->rodata->hdr_words, f->data, sizeof(lv->skel->rodata->hdr_words));
 	if (trafficgen_bpf__load(lv->skel)) {
 		rc = -errno;
 		goto err;
