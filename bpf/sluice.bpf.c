@@ -54,14 +54,24 @@ int sluice_tc(struct __sk_buff *skb)
 	__u32 zero = 0, slot;
 	int hit, ct, rc;
 
-	if (skb->data_end - skb->data < SL_TC_PULL_LEN && skb->len > skb->data_end - skb->data)
-		bpf_skb_pull_data(skb, skb->len < SL_TC_PULL_LEN ? skb->len : SL_TC_PULL_LEN);
+	/*
+	 * Headers are usually in the linear area already; pulling them in
+	 * costs a copy per packet (and for a GSO packet, of payload too), so
+	 * only a parse that ran out of linear data pulls and tries again.
+	 */
 	data = (void *)(long)skb->data;
 	data_end = (void *)(long)skb->data_end;
-
-	/* TC_ACT_UNSPEC lets filters of other tools at later priorities run. */
-	if (sl_parse(data, data_end, &pkt) != SL_PARSE_OK)
-		return TC_ACT_UNSPEC;
+	if (sl_parse(data, data_end, &pkt) != SL_PARSE_OK) {
+		/* TC_ACT_UNSPEC lets filters of other tools at later priorities run. */
+		if (skb->len <= data_end - data || data_end - data >= SL_TC_PULL_LEN)
+			return TC_ACT_UNSPEC;
+		bpf_skb_pull_data(skb, skb->len < SL_TC_PULL_LEN ? skb->len : SL_TC_PULL_LEN);
+		__builtin_memset(&pkt, 0, sizeof(pkt));
+		data = (void *)(long)skb->data;
+		data_end = (void *)(long)skb->data_end;
+		if (sl_parse(data, data_end, &pkt) != SL_PARSE_OK)
+			return TC_ACT_UNSPEC;
+	}
 	/* Drop rules, then flows conntrack translates, then redirect and rewrite rules. */
 	ct = sl_ct_active();
 	hit = sl_classify(&pkt, ct ? SL_SEARCH_DROP : SL_SEARCH_ALL);

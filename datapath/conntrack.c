@@ -275,45 +275,71 @@ int sl_dp_ct_walk(struct sl_dp_ct *ct, sl_ct_visit_fn fn, void *arg)
 	return for_each_flow(ct, visit_live, &v);
 }
 
-static int expire_one(struct sl_dp_ct *ct, struct sl_ct_flow *flow, void *arg)
+/* Entries read per system call when sweeping. */
+#define EXPIRE_BATCH 2048
+
+/*
+ * An expired entry goes with its twin once the twin is expired or gone: a
+ * flow lives while either direction is active. Entries are read in batches
+ * (a sweep runs every few seconds over a table that may hold a million
+ * entries) and only expired ones cost a lookup of their twin.
+ */
+static void expire_entry(struct sl_dp_ct *ct, const struct sl_ct_key *k,
+			 const struct sl_ct_val *v, uint64_t now, unsigned int *removed)
 {
-	struct visit_ctx *v = arg;
+	struct sl_ct_key twin_key;
+	struct sl_ct_val twin = { 0 };
 
-	if (!flow->expires_ns) {
-		delete_flow(ct, flow);
-		v->removed++;
+	if (remaining_ns(ct, v, now))
+		return;
+	reverse_key(k, &v->rewrite, &twin_key);
+	if (bpf_map_lookup_elem(ct->flows_fd, &twin_key, &twin) == 0) {
+		if (remaining_ns(ct, &twin, now))
+			return;
+		bpf_map_delete_elem(ct->flows_fd, &twin_key);
 	}
-	return 0;
-}
-
-/* Reply entries whose forward entry is gone (the LRU evicted it) age out on their own. */
-static int expire_orphans(struct sl_dp_ct *ct)
-{
-	struct sl_ct_key *keys;
-	uint64_t now = now_ns();
-	size_t n;
-	int rc = collect_keys(ct, &keys, &n);
-
-	for (size_t i = 0; !rc && i < n; i++) {
-		struct sl_ct_val v;
-
-		if (bpf_map_lookup_elem(ct->flows_fd, &keys[i], &v) == 0 && v.dir == SL_CT_REPLY &&
-		    !remaining_ns(ct, &v, now))
-			bpf_map_delete_elem(ct->flows_fd, &keys[i]);
-	}
-	free(keys);
-	return rc;
+	bpf_map_delete_elem(ct->flows_fd, k);
+	if (v->dir == SL_CT_FORWARD || twin.dir == SL_CT_FORWARD)
+		(*removed)++;
 }
 
 int sl_dp_ct_expire(struct sl_dp_ct *ct, unsigned int *removed)
 {
-	struct visit_ctx v = { 0 };
-	int rc = for_each_flow(ct, expire_one, &v);
+	struct sl_ct_key *keys = calloc(EXPIRE_BATCH, sizeof(*keys));
+	struct sl_ct_val *vals = calloc(EXPIRE_BATCH, sizeof(*vals));
+	LIBBPF_OPTS(bpf_map_batch_opts, opts);
+	uint32_t token = 0, next = 0;
+	uint64_t now = now_ns();
+	unsigned int gone = 0;
+	bool first = true, done = false;
+	int rc = 0;
 
-	if (!rc)
-		rc = expire_orphans(ct);
+	if (!keys || !vals) {
+		rc = -ENOMEM;
+		goto out;
+	}
+	/* Bounded: each batch moves on through the table's buckets. */
+	for (size_t rounds = 0; !done && rounds <= ct->capacity; rounds++) {
+		uint32_t count = EXPIRE_BATCH;
+
+		if (bpf_map_lookup_batch(ct->flows_fd, first ? NULL : &token, &next, keys, vals,
+					 &count, &opts)) {
+			if (errno != ENOENT) {
+				rc = -errno;
+				break;
+			}
+			done = true; /* the last batch, possibly partial */
+		}
+		for (uint32_t i = 0; i < count; i++)
+			expire_entry(ct, &keys[i], &vals[i], now, &gone);
+		token = next;
+		first = false;
+	}
+out:
+	free(keys);
+	free(vals);
 	if (removed)
-		*removed = v.removed;
+		*removed = gone;
 	return rc;
 }
 
