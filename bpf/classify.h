@@ -24,7 +24,7 @@ static __always_inline int sl_probe_shapes(const struct sl_fastpath *fp,
 	const struct sl_key *f = &pkt->flow;
 	struct sl_key key = {};
 	__u64 rank = ~0ull;
-	int slot = -1;
+	int best = -1, hit;
 	__u32 i;
 
 	for (i = 0; i < SL_MAX_SHAPES; i++) {
@@ -56,14 +56,15 @@ static __always_inline int sl_probe_shapes(const struct sl_fastpath *fp,
 		}
 		if (!val)
 			continue;
+		hit = (int)((val->slot & SL_HIT_SLOT_MASK) | (val->action << SL_HIT_ACTION_SHIFT));
 		if (!best_rank)
-			return (int)((val->slot & SL_HIT_SLOT_MASK) | (val->action << SL_HIT_ACTION_SHIFT));
+			return hit;
 		if (val->rank < rank) {
 			rank = val->rank;
-			slot = (int)((val->slot & SL_HIT_SLOT_MASK) | (val->action << SL_HIT_ACTION_SHIFT));
+			best = hit;
 		}
 	}
-	return slot;
+	return best;
 }
 
 static __always_inline int sl_search(const struct sl_fastpath *fp, const struct sl_pkt *pkt,

@@ -112,20 +112,6 @@ static __always_inline enum sl_ct_kind sl_ct_pkt_of(struct __sk_buff *skb,
 	return SL_CT_TRACKABLE;
 }
 
-/* The key of the other direction of the flow an entry with this rewrite belongs to. */
-static __always_inline void sl_ct_reverse_key(const struct sl_ct_key *k,
-					      const struct sl_ct_tuple *t, struct sl_ct_key *out)
-{
-	out->zone = k->zone;
-	out->family = k->family;
-	out->proto = k->proto;
-	out->pad = 0;
-	__builtin_memcpy(out->src, t->dst, 16);
-	__builtin_memcpy(out->dst, t->src, 16);
-	out->sport = t->dport;
-	out->dport = t->sport;
-}
-
 static __always_inline __u64 sl_ct_timeout(__u8 state)
 {
 	__u32 zero = 0;
@@ -179,13 +165,25 @@ static __always_inline void sl_ct_touch(struct sl_ct_val *v, const struct sl_ct_
 
 		v->state = state;
 		v->last_seen_ns = now;
-		sl_ct_reverse_key(&cp->key, &v->rewrite, &twin_key);
+		sl_ct_twin_key(&cp->key, &v->rewrite, &twin_key);
 		twin = bpf_map_lookup_elem(&sl_conntrack, &twin_key);
 		if (twin) {
 			twin->state = state;
 			twin->last_seen_ns = now;
 		}
 	}
+}
+
+/* The live entry of cp's tuple, counted and refreshed; NULL if none. */
+static __always_inline struct sl_ct_val *sl_ct_find(const struct sl_ct_pkt *cp, __u32 len)
+{
+	struct sl_ct_val *v = bpf_map_lookup_elem(&sl_conntrack, &cp->key);
+	__u64 now = bpf_ktime_get_ns();
+
+	if (!v || sl_ct_expired(v, now))
+		return NULL;
+	sl_ct_touch(v, cp, now, len);
+	return v;
 }
 
 static __always_inline void sl_frag_key_of(const struct sl_pkt *pkt, struct sl_frag_key *fk)

@@ -109,18 +109,6 @@ static __always_inline int sl_nat_apply(struct __sk_buff *skb, struct sl_pkt *pk
 	return sl_nat_then(&v->redirect, v->dir == SL_CT_FORWARD ? v->slot : SL_NO_SLOT);
 }
 
-/* The live entry of cp's tuple, counted and refreshed; NULL if none. */
-static __always_inline struct sl_ct_val *sl_ct_find(const struct sl_ct_pkt *cp, __u32 len)
-{
-	struct sl_ct_val *v = bpf_map_lookup_elem(&sl_conntrack, &cp->key);
-	__u64 now = bpf_ktime_get_ns();
-
-	if (!v || sl_ct_expired(v, now))
-		return NULL;
-	sl_ct_touch(v, cp, now, len);
-	return v;
-}
-
 /* A fragment after the first: the address part of its flow's translation. */
 static __always_inline int sl_nat_fragment(struct __sk_buff *skb, struct sl_pkt *pkt)
 {
@@ -417,7 +405,7 @@ __attribute__((noinline)) int sl_nat_new(struct __sk_buff *skb, struct sl_pkt *p
 	for (i = 0; i < SL_NAT_PORT_TRIES; i++) {
 		struct sl_ct_val *old;
 
-		sl_ct_reverse_key(&cp.key, &t, &rkey);
+		sl_ct_twin_key(&cp.key, &t, &rkey);
 		if (!bpf_map_update_elem(&sl_conntrack, &rkey, vp, BPF_NOEXIST)) {
 			placed = 1;
 			break;
@@ -443,6 +431,7 @@ __attribute__((noinline)) int sl_nat_new(struct __sk_buff *skb, struct sl_pkt *p
 		bpf_map_delete_elem(&sl_conntrack, &rkey);
 		goto fail;
 	}
+	/* Not sl_nat_apply: the rule counted this packet already, and the stack has no room. */
 	sl_frag_record(pkt, &cp.key);
 	if (sl_nat_rewrite(skb, pkt, &cp, &t))
 		goto fail;

@@ -178,15 +178,4 @@ static __always_inline int sl_redirect_to(struct __sk_buff *skb, const struct sl
 	return TC_ACT_UNSPEC;
 }
 
-static __always_inline int sl_redirect(struct __sk_buff *skb, const struct sl_pkt *pkt,
-				       __u32 slot)
-{
-	struct sl_redirect *r = bpf_map_lookup_elem(&sl_redirects, &slot);
-	struct sl_counter *c = sl_count(slot, skb->len);
-
-	if (!r)
-		return TC_ACT_UNSPEC;
-	return sl_redirect_to(skb, pkt, r, c);
-}
-
 #endif

@@ -224,6 +224,24 @@ struct sl_ct_tuple {
 	__be16 dport;
 };
 
+/*
+ * The key of the other direction of the flow an entry belongs to: the
+ * tuple the entry rewrites to, reversed. Shared by BPF and user space.
+ */
+static inline __attribute__((always_inline)) void sl_ct_twin_key(const struct sl_ct_key *k,
+								  const struct sl_ct_tuple *t,
+								  struct sl_ct_key *out)
+{
+	out->zone = k->zone;
+	out->family = k->family;
+	out->proto = k->proto;
+	out->pad = 0;
+	__builtin_memcpy(out->src, t->dst, sizeof(out->src));
+	__builtin_memcpy(out->dst, t->src, sizeof(out->dst));
+	out->sport = t->dport;
+	out->dport = t->sport;
+}
+
 #define SL_CT_FORWARD 1
 #define SL_CT_REPLY 2
 

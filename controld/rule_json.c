@@ -165,13 +165,15 @@ static json_t *mac_or_null(bool has, const uint8_t mac[6])
 }
 
 /* The redirect members of a redirect rule's list item. */
-static json_t *redirect_to_json(const struct sl_rule *r, const struct sl_dp_counters *c)
+/* target_name: "to" in add-redirect's words, "redirect" in add-rewrite's. */
+static json_t *redirect_to_json(const struct sl_rule *r, const struct sl_dp_counters *c,
+				const char *target_name)
 {
 	const struct sl_redirect_spec *s = &r->redirect;
 	const struct sl_redirect *d = &r->resolved;
 
 	return json_pack("{s:o, s:s, s:i, s:o, s:o, s:o, s:o, s:I, s:I}",
-			 "to", str_or_null(s->to[0], s->to),
+			 target_name, str_or_null(s->to[0], s->to),
 			 "mode", sl_redirect_mode_name(s->mode),
 			 "priority", (int)r->priority,
 			 "dst-mac", mac_or_null(s->has_dst_mac, s->dst_mac),
@@ -220,14 +222,9 @@ static json_t *rewrite_to_json(const struct sl_rule *r, const struct sl_dp_count
 					     sl_hook_name(r->reply_attach->kind))
 				 : json_null());
 	if (item && r->redirect.mode)
-		json_object_update_new(item, redirect_to_json(r, c));
+		json_object_update_new(item, redirect_to_json(r, c, "redirect"));
 	else if (item)
 		json_object_set_new(item, "redirect", json_null());
-	if (item && r->redirect.mode) {
-		/* add-rewrite names the target "redirect"; "to" is add-redirect's word. */
-		json_object_set(item, "redirect", json_object_get(item, "to"));
-		json_object_del(item, "to");
-	}
 	return item;
 }
 
@@ -278,7 +275,7 @@ json_t *sl_rule_to_json(const struct sl_rule *r)
 			 "ether-type", str_or_null(m->has_ether_type, etype),
 			 "packets", (json_int_t)c.packets, "bytes", (json_int_t)c.bytes);
 	if (item && r->action == SL_ACTION_REDIRECT)
-		json_object_update_new(item, redirect_to_json(r, &c));
+		json_object_update_new(item, redirect_to_json(r, &c, "to"));
 	if (item && r->action == SL_ACTION_REWRITE)
 		json_object_update_new(item, rewrite_to_json(r, &c));
 	return item;

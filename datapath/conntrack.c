@@ -167,150 +167,23 @@ static uint64_t remaining_ns(const struct sl_dp_ct *ct, const struct sl_ct_val *
 	return idle >= timeout ? 0 : timeout - idle;
 }
 
-static void reverse_key(const struct sl_ct_key *k, const struct sl_ct_tuple *t,
-			struct sl_ct_key *out)
-{
-	memset(out, 0, sizeof(*out));
-	out->zone = k->zone;
-	out->family = k->family;
-	out->proto = k->proto;
-	memcpy(out->src, t->dst, sizeof(out->src));
-	memcpy(out->dst, t->src, sizeof(out->dst));
-	out->sport = t->dport;
-	out->dport = t->sport;
-}
+/* Entries read per system call. */
+#define ENTRY_BATCH 2048
+
+typedef int (*entry_fn)(struct sl_dp_ct *ct, const struct sl_ct_key *k, const struct sl_ct_val *v,
+			void *arg);
 
 /*
- * Every forward entry with its reply twin. Keys are collected first: the
- * walk deletes, and a hash walk that deletes as it goes may skip keys.
+ * Calls fn for every entry, read in batches: a sweep runs every few seconds
+ * over a table that may hold a million entries. fn may delete entries.
+ * Stops at fn's first nonzero return and returns it.
  */
-static int collect_keys(struct sl_dp_ct *ct, struct sl_ct_key **out, size_t *n)
+static int for_each_entry(struct sl_dp_ct *ct, entry_fn fn, void *arg)
 {
-	struct sl_ct_key key, next, *keys = NULL;
-	size_t cap = 0, count = 0;
-	const void *prev = NULL;
-
-	while (bpf_map_get_next_key(ct->flows_fd, prev, &next) == 0) {
-		if (count == cap) {
-			size_t grown_cap = cap ? cap * 2 : 256;
-			struct sl_ct_key *grown = realloc(keys, grown_cap * sizeof(*grown));
-
-			if (!grown) {
-				free(keys);
-				return -ENOMEM;
-			}
-			keys = grown;
-			cap = grown_cap;
-		}
-		keys[count++] = next;
-		key = next;
-		prev = &key;
-		/* An LRU map never holds more than its capacity; a walk that restarts would. */
-		if (count > (size_t)ct->capacity * 2)
-			break;
-	}
-	*out = keys;
-	*n = count;
-	return 0;
-}
-
-/* fn gets each flow; returns fn's first nonzero result. Flows are found by their forward entry. */
-static int for_each_flow(struct sl_dp_ct *ct, int (*fn)(struct sl_dp_ct *, struct sl_ct_flow *,
-							    void *),
-			 void *arg)
-{
-	struct sl_ct_key *keys;
-	uint64_t now = now_ns();
-	size_t n;
-	int rc = collect_keys(ct, &keys, &n);
-
-	for (size_t i = 0; !rc && i < n; i++) {
-		struct sl_ct_flow flow = { .key = keys[i] };
-		struct sl_ct_key rkey;
-
-		if (bpf_map_lookup_elem(ct->flows_fd, &keys[i], &flow.fwd) ||
-		    flow.fwd.dir != SL_CT_FORWARD)
-			continue;
-		reverse_key(&keys[i], &flow.fwd.rewrite, &rkey);
-		flow.has_reply = bpf_map_lookup_elem(ct->flows_fd, &rkey, &flow.reply) == 0 &&
-				 flow.reply.dir == SL_CT_REPLY;
-		flow.expires_ns = remaining_ns(ct, &flow.fwd, now);
-		if (flow.has_reply && remaining_ns(ct, &flow.reply, now) > flow.expires_ns)
-			flow.expires_ns = remaining_ns(ct, &flow.reply, now);
-		rc = fn(ct, &flow, arg);
-	}
-	free(keys);
-	return rc;
-}
-
-static void delete_flow(struct sl_dp_ct *ct, const struct sl_ct_flow *flow)
-{
-	struct sl_ct_key rkey;
-
-	reverse_key(&flow->key, &flow->fwd.rewrite, &rkey);
-	bpf_map_delete_elem(ct->flows_fd, &flow->key);
-	if (flow->has_reply)
-		bpf_map_delete_elem(ct->flows_fd, &rkey);
-}
-
-struct visit_ctx {
-	sl_ct_visit_fn fn;
-	void *arg;
-	uint64_t rule_id;
-	unsigned int removed;
-};
-
-static int visit_live(struct sl_dp_ct *ct, struct sl_ct_flow *flow, void *arg)
-{
-	struct visit_ctx *v = arg;
-
-	(void)ct;
-	return flow->expires_ns ? v->fn(flow, v->arg) : 0;
-}
-
-int sl_dp_ct_walk(struct sl_dp_ct *ct, sl_ct_visit_fn fn, void *arg)
-{
-	struct visit_ctx v = { .fn = fn, .arg = arg };
-
-	return for_each_flow(ct, visit_live, &v);
-}
-
-/* Entries read per system call when sweeping. */
-#define EXPIRE_BATCH 2048
-
-/*
- * An expired entry goes with its twin once the twin is expired or gone: a
- * flow lives while either direction is active. Entries are read in batches
- * (a sweep runs every few seconds over a table that may hold a million
- * entries) and only expired ones cost a lookup of their twin.
- */
-static void expire_entry(struct sl_dp_ct *ct, const struct sl_ct_key *k,
-			 const struct sl_ct_val *v, uint64_t now, unsigned int *removed)
-{
-	struct sl_ct_key twin_key;
-	struct sl_ct_val twin = { 0 };
-
-	if (remaining_ns(ct, v, now))
-		return;
-	reverse_key(k, &v->rewrite, &twin_key);
-	if (bpf_map_lookup_elem(ct->flows_fd, &twin_key, &twin) == 0) {
-		if (remaining_ns(ct, &twin, now))
-			return;
-		bpf_map_delete_elem(ct->flows_fd, &twin_key);
-	}
-	bpf_map_delete_elem(ct->flows_fd, k);
-	if (v->dir == SL_CT_FORWARD || twin.dir == SL_CT_FORWARD)
-		(*removed)++;
-}
-
-int sl_dp_ct_expire(struct sl_dp_ct *ct, unsigned int *removed)
-{
-	struct sl_ct_key *keys = calloc(EXPIRE_BATCH, sizeof(*keys));
-	struct sl_ct_val *vals = calloc(EXPIRE_BATCH, sizeof(*vals));
+	struct sl_ct_key *keys = calloc(ENTRY_BATCH, sizeof(*keys));
+	struct sl_ct_val *vals = calloc(ENTRY_BATCH, sizeof(*vals));
 	LIBBPF_OPTS(bpf_map_batch_opts, opts);
 	uint32_t token = 0, next = 0;
-	uint64_t now = now_ns();
-	unsigned int gone = 0;
 	bool first = true, done = false;
 	int rc = 0;
 
@@ -319,8 +192,8 @@ int sl_dp_ct_expire(struct sl_dp_ct *ct, unsigned int *removed)
 		goto out;
 	}
 	/* Bounded: each batch moves on through the table's buckets. */
-	for (size_t rounds = 0; !done && rounds <= ct->capacity; rounds++) {
-		uint32_t count = EXPIRE_BATCH;
+	for (size_t rounds = 0; !rc && !done && rounds <= ct->capacity; rounds++) {
+		uint32_t count = ENTRY_BATCH;
 
 		if (bpf_map_lookup_batch(ct->flows_fd, first ? NULL : &token, &next, keys, vals,
 					 &count, &opts)) {
@@ -330,52 +203,111 @@ int sl_dp_ct_expire(struct sl_dp_ct *ct, unsigned int *removed)
 			}
 			done = true; /* the last batch, possibly partial */
 		}
-		for (uint32_t i = 0; i < count; i++)
-			expire_entry(ct, &keys[i], &vals[i], now, &gone);
+		for (uint32_t i = 0; !rc && i < count; i++)
+			rc = fn(ct, &keys[i], &vals[i], arg);
 		token = next;
 		first = false;
 	}
 out:
 	free(keys);
 	free(vals);
-	if (removed)
-		*removed = gone;
 	return rc;
 }
 
-static int flush_one(struct sl_dp_ct *ct, struct sl_ct_flow *flow, void *arg)
-{
-	struct visit_ctx *v = arg;
+struct walk_ctx {
+	sl_ct_visit_fn fn;
+	void *arg;
+	uint64_t now;
+};
 
-	if (!v->rule_id || flow->fwd.rule_id == v->rule_id) {
-		delete_flow(ct, flow);
-		v->removed++;
+/* A flow is listed by its forward entry, with its reply twin if still there. */
+static int visit_flow(struct sl_dp_ct *ct, const struct sl_ct_key *k, const struct sl_ct_val *v,
+		      void *arg)
+{
+	struct walk_ctx *w = arg;
+	struct sl_ct_flow flow = { .key = *k, .fwd = *v };
+	struct sl_ct_key rkey;
+
+	if (v->dir != SL_CT_FORWARD)
+		return 0;
+	sl_ct_twin_key(k, &v->rewrite, &rkey);
+	flow.has_reply = bpf_map_lookup_elem(ct->flows_fd, &rkey, &flow.reply) == 0 &&
+			 flow.reply.dir == SL_CT_REPLY;
+	flow.expires_ns = remaining_ns(ct, &flow.fwd, w->now);
+	if (flow.has_reply && remaining_ns(ct, &flow.reply, w->now) > flow.expires_ns)
+		flow.expires_ns = remaining_ns(ct, &flow.reply, w->now);
+	return flow.expires_ns ? w->fn(&flow, w->arg) : 0;
+}
+
+int sl_dp_ct_walk(struct sl_dp_ct *ct, sl_ct_visit_fn fn, void *arg)
+{
+	struct walk_ctx w = { .fn = fn, .arg = arg, .now = now_ns() };
+
+	return for_each_entry(ct, visit_flow, &w);
+}
+
+struct sweep_ctx {
+	uint64_t now;
+	uint64_t rule_id; /* flush: 0 = every rule */
+	unsigned int removed;
+};
+
+/*
+ * An expired entry goes with its twin once the twin is expired or gone: a
+ * flow lives while either direction is active. Only expired entries cost a
+ * lookup of their twin.
+ */
+static int expire_entry(struct sl_dp_ct *ct, const struct sl_ct_key *k, const struct sl_ct_val *v,
+			void *arg)
+{
+	struct sweep_ctx *sw = arg;
+	struct sl_ct_key twin_key;
+	struct sl_ct_val twin = { 0 };
+
+	if (remaining_ns(ct, v, sw->now))
+		return 0;
+	sl_ct_twin_key(k, &v->rewrite, &twin_key);
+	if (bpf_map_lookup_elem(ct->flows_fd, &twin_key, &twin) == 0) {
+		if (remaining_ns(ct, &twin, sw->now))
+			return 0;
+		bpf_map_delete_elem(ct->flows_fd, &twin_key);
 	}
+	bpf_map_delete_elem(ct->flows_fd, k);
+	if (v->dir == SL_CT_FORWARD || twin.dir == SL_CT_FORWARD)
+		sw->removed++;
+	return 0;
+}
+
+int sl_dp_ct_expire(struct sl_dp_ct *ct, unsigned int *removed)
+{
+	struct sweep_ctx sw = { .now = now_ns() };
+	int rc = for_each_entry(ct, expire_entry, &sw);
+
+	if (removed)
+		*removed = sw.removed;
+	return rc;
+}
+
+/* Both entries of a flow carry its rule: each goes on its own, orphans included. */
+static int flush_entry(struct sl_dp_ct *ct, const struct sl_ct_key *k, const struct sl_ct_val *v,
+		       void *arg)
+{
+	struct sweep_ctx *sw = arg;
+
+	if (sw->rule_id && v->rule_id != sw->rule_id)
+		return 0;
+	bpf_map_delete_elem(ct->flows_fd, k);
+	if (v->dir == SL_CT_FORWARD)
+		sw->removed++;
 	return 0;
 }
 
 int sl_dp_ct_flush(struct sl_dp_ct *ct, uint64_t rule_id, unsigned int *removed)
 {
-	struct visit_ctx v = { .rule_id = rule_id };
-	int rc = for_each_flow(ct, flush_one, &v);
+	struct sweep_ctx sw = { .rule_id = rule_id };
+	int rc = for_each_entry(ct, flush_entry, &sw);
 
-	/* Reply entries left alone by a vanished forward entry go too. */
-	if (!rc) {
-		struct sl_ct_key *keys;
-		size_t n;
-
-		rc = collect_keys(ct, &keys, &n);
-		for (size_t i = 0; !rc && i < n; i++) {
-			struct sl_ct_val val;
-
-			if (bpf_map_lookup_elem(ct->flows_fd, &keys[i], &val) == 0 &&
-			    (!rule_id || val.rule_id == rule_id))
-				bpf_map_delete_elem(ct->flows_fd, &keys[i]);
-		}
-		if (!rc)
-			free(keys);
-	}
 	if (removed)
-		*removed = v.removed;
+		*removed = sw.removed;
 	return rc;
 }

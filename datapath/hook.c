@@ -382,6 +382,12 @@ static int check_action(struct sl_dp_hook *h, const struct sl_dp_action *act, st
 	return 0;
 }
 
+/* Conntrack is looked at where rewrite rules live and where their replies arrive. */
+static void ct_active_refresh(struct sl_dp_hook *h)
+{
+	sl_fast_ct_active(&h->fast, h->nrewrites || h->reply_refs);
+}
+
 int sl_dp_rule_add(struct sl_dp_hook *h, const struct sl_match *m, uint32_t *slot_out,
 		   struct sl_err *err)
 {
@@ -485,7 +491,7 @@ int sl_dp_rule_add_action(struct sl_dp_hook *h, const struct sl_match *m,
 	h->nrules++;
 	if (act->kind == SL_ACTION_REWRITE) {
 		h->nrewrites++;
-		sl_fast_ct_active(&h->fast, true);
+		ct_active_refresh(h);
 	}
 	*slot_out = slot;
 	free(entries);
@@ -526,7 +532,7 @@ int sl_dp_rule_del(struct sl_dp_hook *h, uint32_t slot, struct sl_err *err)
 	h->nrules--;
 	if (h->slot_action[slot] == SL_ACTION_REWRITE) {
 		h->nrewrites--;
-		sl_fast_ct_active(&h->fast, h->nrewrites || h->reply_refs);
+		ct_active_refresh(h);
 	}
 	return 0;
 }
@@ -537,7 +543,7 @@ void sl_dp_hook_reply_point(struct sl_dp_hook *h, bool on)
 		h->reply_refs++;
 	else if (h->reply_refs)
 		h->reply_refs--;
-	sl_fast_ct_active(&h->fast, h->nrewrites || h->reply_refs);
+	ct_active_refresh(h);
 }
 
 uint32_t sl_dp_hook_zone(const struct sl_dp_hook *h)
