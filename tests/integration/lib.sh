@@ -7,6 +7,8 @@ set -u
 : "${SLUICECTL:?SLUICECTL must point at the sluicectl binary}"
 
 T_ID="${T_NAME:-t}$$"
+# Where the tests and their helper programs (udp_echo.py, udp_refused.py) are.
+T_HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 T_DIR=$(mktemp -d "/tmp/sluice-it.${T_ID}.XXXXXX")
 T_SOCK="$T_DIR/sluiced.sock"
 T_BPFFS="/sys/fs/bpf/sluice-it-$T_ID"

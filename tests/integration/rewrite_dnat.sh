@@ -39,18 +39,6 @@ ip netns exec "$GW" ethtool -K "$G0" tx off rx off >/dev/null 2>&1
 ip netns exec "$GW" sysctl -qw net.ipv4.ip_forward=1 net.ipv6.conf.all.forwarding=1 \
 	net.ipv4.icmp_ratelimit=0 net.ipv6.icmp.ratelimit=0
 
-cat >"$T_DIR/udp_echo.py" <<'EOF'
-import socket, sys
-addr, port = sys.argv[1], int(sys.argv[2])
-s = socket.socket(socket.AF_INET6 if ":" in addr else socket.AF_INET, socket.SOCK_DGRAM)
-s.bind((addr, port))
-while True:
-    d, a = s.recvfrom(65535)
-    try:
-        s.sendto(d, a)
-    except OSError:
-        pass
-EOF
 # udp_flows.py ADDR PORT N SPORT SIZE: N datagrams, each from its own socket
 # bound to SPORT+i, each of SIZE random bytes; prints how many came back
 # intact and from ADDR:PORT (the address the client sent to).
@@ -75,23 +63,6 @@ for i in range(n):
         pass
     s.close()
 print(ok)
-EOF
-# udp_refused.py ADDR PORT: a connected UDP socket sends and reads; prints
-# refused (an ICMP port unreachable reached the socket), timeout or data.
-cat >"$T_DIR/udp_refused.py" <<'EOF'
-import socket, sys
-addr, port = sys.argv[1], int(sys.argv[2])
-s = socket.socket(socket.AF_INET6 if ":" in addr else socket.AF_INET, socket.SOCK_DGRAM)
-s.settimeout(2)
-s.connect((addr, port))
-s.send(b"anyone?")
-try:
-    s.recv(100)
-    print("data")
-except ConnectionRefusedError:
-    print("refused")
-except socket.timeout:
-    print("timeout")
 EOF
 # tcp_hold.py ADDR PORT FILE: connects, exchanges a line, writes its local
 # port to FILE, holds the connection for 2 s, exchanges another line, closes;
@@ -119,8 +90,8 @@ for a in "TCP4-LISTEN:%s,bind=$GWA" "TCP6-LISTEN:%s,bind=[$GWA6]"; do
 	# shellcheck disable=SC2059
 	bg_in "$GW" timeout 170 socat "$(printf "$a" 8081),fork,reuseaddr" EXEC:cat
 done
-bg_in "$GW" timeout 170 python3 "$T_DIR/udp_echo.py" "$GWA" 9090
-bg_in "$GW" timeout 170 python3 "$T_DIR/udp_echo.py" "$GWA6" 9090
+bg_in "$GW" timeout 170 python3 "$T_HERE/udp_echo.py" "$GWA" 9090
+bg_in "$GW" timeout 170 python3 "$T_HERE/udp_echo.py" "$GWA6" 9090
 if ! { wait_port "$GW" 8080 && wait_port "$GW" 8081 && wait_port "$GW" 9090 udp; }; then fail "servers did not start"; fi
 sleep 0.3
 start_daemon || exit 1
@@ -140,7 +111,7 @@ tcp_n() {
 	echo "$ok"
 }
 udp_flows() { ip netns exec "$CL" timeout 90 python3 "$T_DIR/udp_flows.py" "$@"; }
-udp_refused() { ip netns exec "$CL" timeout 5 python3 "$T_DIR/udp_refused.py" "$@"; }
+udp_refused() { ip netns exec "$CL" timeout 5 python3 "$T_HERE/udp_refused.py" "$@"; }
 
 # The topology without sluice: the servers answer on the gateway's addresses,
 # the service addresses lead nowhere.

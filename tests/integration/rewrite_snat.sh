@@ -80,18 +80,6 @@ b = s.recv(100)
 s.close()
 print("ok" if (a, b) == (tag.encode() + b"-1\n", tag.encode() + b"-2\n") else "bad %r %r" % (a, b))
 EOF
-# udp_echo.py ADDR PORT: UDP echo server.
-cat >"$T_DIR/udp_echo.py" <<'EOF'
-import socket, sys
-s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-s.bind((sys.argv[1], int(sys.argv[2])))
-while True:
-    d, a = s.recvfrom(65535)
-    try:
-        s.sendto(d, a)
-    except OSError:
-        pass
-EOF
 # udp_one.py ADDR PORT SPORT [SIZE]: one datagram of SIZE (300) random bytes
 # from SPORT; prints ok when it comes back intact from ADDR:PORT.
 cat >"$T_DIR/udp_one.py" <<'EOF'
@@ -109,33 +97,17 @@ try:
 except socket.timeout:
     print("timeout")
 EOF
-# udp_refused.py ADDR PORT: a connected UDP socket sends and reads; prints
-# refused (an ICMP port unreachable reached the socket), timeout or data.
-cat >"$T_DIR/udp_refused.py" <<'EOF'
-import socket, sys
-s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-s.settimeout(2)
-s.connect((sys.argv[1], int(sys.argv[2])))
-s.send(b"anyone?")
-try:
-    s.recv(100)
-    print("data")
-except ConnectionRefusedError:
-    print("refused")
-except socket.timeout:
-    print("timeout")
-EOF
 
 bg_in "$SV" timeout 170 socat "TCP4-LISTEN:5000,bind=$SVA,fork,reuseaddr" 'SYSTEM:echo peer-$SOCAT_PEERADDR'
 bg_in "$SV" timeout 170 python3 "$T_DIR/tcp_echo_log.py" "$SVA" 5001 "$T_DIR/peers.log"
-bg_in "$SV" timeout 170 python3 "$T_DIR/udp_echo.py" "$SVA" 5002
+bg_in "$SV" timeout 170 python3 "$T_HERE/udp_echo.py" "$SVA" 5002
 if ! { wait_port "$SV" 5000 && wait_port "$SV" 5001 && wait_port "$SV" 5002 udp; }; then fail "servers did not start"; fi
 start_daemon || exit 1
 
 peer_of() { ip netns exec "$1" timeout 4 socat -T2 - "TCP:$SVA:5000,connect-timeout=2" </dev/null 2>/dev/null | head -1; }
 hold() { ip netns exec "$1" timeout 10 python3 "$T_DIR/tcp_hold.py" "$SVA" 5001 "${@:2}"; }
 udp_one() { ip netns exec "$1" timeout 5 python3 "$T_DIR/udp_one.py" "$SVA" 5002 "${@:2}"; }
-udp_refused() { ip netns exec "$1" timeout 5 python3 "$T_DIR/udp_refused.py" "$SVA" "$2"; }
+udp_refused() { ip netns exec "$1" timeout 5 python3 "$T_HERE/udp_refused.py" "$SVA" "$2"; }
 ping_id() { ip netns exec "$1" ping -c 2 -i 0.2 -W 1 -e "$2" "$SVA" >/dev/null 2>&1; }
 
 check "topology: client 1 reaches the gateway's server-facing address" ping_ok "$CL1" "$GWS"
