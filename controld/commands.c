@@ -3,13 +3,17 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "apply.h"
 #include "args.h"
 #include "commands.h"
 #include "conntrack_json.h"
 #include "inspect.h"
 #include "netns.h"
 #include "protocol.h"
+#include "rule_args.h"
 #include "rule_json.h"
+#include "ruleset_doc.h"
+#include "state.h"
 
 #define SL_INSPECT_MAX 64
 
@@ -24,6 +28,10 @@ static const char *const add_rewrite_args[] = { "iface", "netns", "hook", "name"
 static const char *const flush_args[] = { "rule", NULL };
 static const char *const list_args[] = { "iface", "netns", "hook", NULL };
 static const char *const id_args[] = { "id", NULL };
+static const char *const apply_args[] = { "rules", "dry-run", "more", "txn", NULL };
+
+/* Staged parts of an apply older than this are abandoned. */
+#define SL_STAGING_TIMEOUT_S 60
 
 static int cmd_hello(struct sl_daemon *d, json_t *args, json_t **result, struct sl_err *err);
 
@@ -62,13 +70,21 @@ static json_t *attach_json(struct sl_attach *a)
 		attached = NULL;
 	if (nsfd >= 0)
 		close(nsfd);
-	return json_pack("{s:s, s:o, s:s, s:i, s:I, s:s, s:I, s:I, s:o}", "iface", a->ifname,
+	if (!a->dp)
+		return json_pack("{s:s, s:o, s:s, s:o, s:o, s:s, s:I, s:I, s:o, s:s}", "iface",
+				 a->ifname, "netns",
+				 a->netns[0] ? json_string(a->netns) : json_null(), "hook",
+				 sl_hook_name(a->kind), "ifindex", json_null(), "prog_id",
+				 json_null(), "mode", "", "rules", (json_int_t)a->nrules, "shapes",
+				 (json_int_t)0, "attached", attached ? attached : json_array(),
+				 "detached", a->why);
+	return json_pack("{s:s, s:o, s:s, s:i, s:I, s:s, s:I, s:I, s:o, s:n}", "iface", a->ifname,
 			 "netns", a->netns[0] ? json_string(a->netns) : json_null(), "hook",
 			 sl_hook_name(a->kind), "ifindex", sl_dp_hook_ifindex(a->dp), "prog_id",
 			 (json_int_t)sl_dp_hook_prog_id(a->dp), "mode",
 			 sl_dp_hook_xdp_mode(a->dp), "rules", (json_int_t)a->nrules, "shapes",
 			 (json_int_t)sl_dp_hook_shape_count(a->dp), "attached",
-			 attached ? attached : json_string(err.msg));
+			 attached ? attached : json_string(err.msg), "detached");
 }
 
 static int cmd_status(struct sl_daemon *d, json_t *args, json_t **result, struct sl_err *err)
@@ -125,17 +141,12 @@ static int add_rule(struct sl_daemon *d, json_t *args, uint32_t action, json_t *
 	uint64_t id;
 	int rc;
 
-	rc = sl_rule_spec_from_args(args,
-				    action == SL_ACTION_DROP ? SL_HOOK_XDP : SL_HOOK_TC_INGRESS,
-				    &spec, err);
-	if (!rc && action == SL_ACTION_REDIRECT)
-		rc = sl_redirect_spec_from_args(args, &spec, err);
-	if (!rc && action == SL_ACTION_REWRITE)
-		rc = sl_rewrite_spec_from_args(args, &spec, err);
+	rc = sl_rule_spec_parse(action, args, &spec, err);
 	if (!rc)
 		rc = sl_ruleset_add(d->rules, &spec, &id, err);
 	if (rc)
 		return rc;
+	sl_state_changed(d);
 	*result = json_pack("{s:I}", "id", (json_int_t)id);
 	return 0;
 }
@@ -228,6 +239,7 @@ static int cmd_del(struct sl_daemon *d, json_t *args, json_t **result, struct sl
 	rc = sl_ruleset_del(d->rules, id, err);
 	if (rc)
 		return rc;
+	sl_state_changed(d);
 	*result = json_pack("{s:I}", "id", (json_int_t)id);
 	return 0;
 }
@@ -236,7 +248,8 @@ static json_t *stats_item(struct sl_rule *r)
 {
 	struct sl_dp_counters c;
 
-	sl_dp_rule_stats(r->attach->dp, r->slot, &c);
+	if (!r->installed || sl_dp_rule_stats(r->attach->dp, r->slot, &c))
+		memset(&c, 0, sizeof(c));
 	return json_pack("{s:I, s:s, s:I, s:I, s:I, s:I, s:I}", "id", (json_int_t)r->id, "kind",
 			 sl_rule_kind_name(r), "packets",
 			 (json_int_t)c.packets, "bytes", (json_int_t)c.bytes, "fallbacks",
@@ -269,6 +282,109 @@ static int cmd_stats(struct sl_daemon *d, json_t *args, json_t **result, struct 
 	return 0;
 }
 
+static int cmd_export(struct sl_daemon *d, json_t *args, json_t **result, struct sl_err *err)
+{
+	(void)args;
+	*result = sl_doc_export(d->rules, false);
+	return *result ? 0 : sl_err_set(err, ENOMEM, "out of memory");
+}
+
+static void staging_reset(struct sl_daemon *d)
+{
+	json_decref(d->staging.rules);
+	d->staging.rules = NULL;
+	d->staging.txn[0] = '\0';
+}
+
+/* Adds this part's rules to the staged ones; returns the whole list so far (a new reference). */
+static json_t *staging_take(struct sl_daemon *d, json_t *rules, const char *txn, bool more,
+			    struct sl_err *err)
+{
+	json_t *all;
+
+	if (d->staging.rules && time(NULL) - d->staging.touched > SL_STAGING_TIMEOUT_S)
+		staging_reset(d);
+	if (!txn && more) {
+		sl_err_set(err, EINVAL, "more needs txn, the name of the transfer");
+		return NULL;
+	}
+	if (txn && d->staging.rules && strcmp(txn, d->staging.txn)) {
+		sl_err_set(err, EBUSY, "another apply is being transferred; retry in %d s",
+			   SL_STAGING_TIMEOUT_S);
+		return NULL;
+	}
+	if (!txn || !d->staging.rules) {
+		if (!more)
+			return json_incref(rules);
+		if (strlen(txn) >= sizeof(d->staging.txn)) {
+			sl_err_set(err, EINVAL, "txn is longer than %zu bytes",
+				   sizeof(d->staging.txn) - 1);
+			return NULL;
+		}
+		d->staging.rules = json_array();
+		snprintf(d->staging.txn, sizeof(d->staging.txn), "%s", txn);
+	}
+	json_array_extend(d->staging.rules, rules);
+	d->staging.touched = time(NULL);
+	if (more)
+		return json_incref(d->staging.rules);
+	all = json_incref(d->staging.rules);
+	staging_reset(d);
+	return all;
+}
+
+static int cmd_apply(struct sl_daemon *d, json_t *args, json_t **result, struct sl_err *err)
+{
+	json_t *rules = json_object_get(args, "rules"), *all, *root;
+	json_t *dry = json_object_get(args, "dry-run"), *more_v = json_object_get(args, "more");
+	bool more = json_is_true(more_v);
+	struct sl_doc doc;
+	const char *txn;
+	int rc;
+
+	if (args_string(args, "txn", false, &txn, err))
+		return -EINVAL;
+	if (!json_is_array(rules))
+		return sl_err_set(err, EINVAL, "rules: must be an array of rules");
+	if ((dry && !json_is_boolean(dry)) || (more_v && !json_is_boolean(more_v)))
+		return sl_err_set(err, EINVAL, "dry-run and more must be true or false");
+	all = staging_take(d, rules, txn, more, err);
+	if (!all)
+		return -err->code;
+	if (more) {
+		*result = json_pack("{s:I}", "staged", (json_int_t)json_array_size(all));
+		json_decref(all);
+		return 0;
+	}
+	root = json_pack("{s:o}", "rules", all);
+	if (!root)
+		return sl_err_set(err, ENOMEM, "out of memory");
+	rc = sl_doc_parse(root, false, &doc, err);
+	json_decref(root);
+	if (rc)
+		return rc;
+	rc = sl_apply(d, &doc, json_is_true(dry), result, err);
+	sl_doc_free(&doc);
+	if (!rc && !json_is_true(dry))
+		sl_state_changed(d);
+	return rc;
+}
+
+static int cmd_flush(struct sl_daemon *d, json_t *args, json_t **result, struct sl_err *err)
+{
+	struct sl_dp_ct *ct = sl_ruleset_conntrack(d->rules);
+	unsigned int flows = 0;
+	size_t n;
+
+	(void)args;
+	n = sl_ruleset_flush(d->rules);
+	if (ct)
+		sl_dp_ct_flush(ct, 0, &flows);
+	sl_state_changed(d);
+	*result = json_pack("{s:I, s:I}", "deleted", (json_int_t)n, "flows", (json_int_t)flows);
+	return *result ? 0 : sl_err_set(err, ENOMEM, "out of memory");
+}
+
 static const struct sl_command commands[] = {
 	{ "hello", cmd_hello, no_args },
 	{ "status", cmd_status, status_args },
@@ -280,6 +396,9 @@ static const struct sl_command commands[] = {
 	{ "list", cmd_list, list_args },
 	{ "del", cmd_del, id_args },
 	{ "stats", cmd_stats, id_args },
+	{ "export", cmd_export, no_args },
+	{ "apply", cmd_apply, apply_args },
+	{ "flush", cmd_flush, no_args },
 	{ NULL, NULL, NULL },
 };
 

@@ -3,12 +3,17 @@
 #ifndef SLUICE_DAEMON_H
 #define SLUICE_DAEMON_H
 
+#include <stdbool.h>
 #include <time.h>
+
+#include <jansson.h>
 
 #include "ruleset.h"
 
 /* Seconds between sweeps of expired flows out of conntrack. */
 #define SL_CT_EXPIRE_PERIOD_S 5
+/* Seconds between checks that attach points are where their rules say. */
+#define SL_RESYNC_PERIOD_S 1
 
 struct sl_daemon {
 	struct sl_ruleset *rules;
@@ -17,6 +22,16 @@ struct sl_daemon {
 	const char *state_dir;
 	const char *bpffs;
 	time_t started;
+	bool state_dirty; /* the last save failed; retried on the next change and timer */
+	/*
+	 * A document too large for one request line arrives in parts (apply
+	 * with "more"): the rules gathered so far, under the client's txn name.
+	 */
+	struct {
+		json_t *rules;
+		char txn[64];
+		time_t touched;
+	} staging;
 };
 
 #endif

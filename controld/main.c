@@ -7,20 +7,25 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mount.h>
+#include <sys/socket.h>
+#include <sys/un.h>
 #include <sys/stat.h>
 #include <sys/statfs.h>
 #include <unistd.h>
 
+#include "apply.h"
 #include "conntrack.h"
 #include "daemon.h"
+#include "pin.h"
 #include "server.h"
 #include "sl_log.h"
+#include "state.h"
 
 #ifndef BPF_FS_MAGIC
 #define BPF_FS_MAGIC 0xcafe4a11
 #endif
 
-enum { OPT_CT_MAX = 256, OPT_CT_TIMEOUT, OPT_NAT_PORTS };
+enum { OPT_CT_MAX = 256, OPT_CT_TIMEOUT, OPT_NAT_PORTS, OPT_CLEANUP, OPT_CONFIG };
 
 #define DEFAULT_SOCKET "/run/sluice/sluiced.sock"
 #define DEFAULT_STATE_DIR "/var/lib/sluice"
@@ -45,9 +50,18 @@ static void usage(FILE *out)
 		"                          tcp-established (21600), tcp-close (10), udp (30), icmp (30)\n"
 		"      --nat-ports LO-HI   source ports for flows that would collide after a\n"
 		"                          translation (default 32768-60999)\n"
+		"  -c, --config FILE       apply this rule set (sluicectl export's form) at start,\n"
+		"                          on top of the saved state: all or nothing\n"
+		"      --cleanup           remove every program, map and pin a previous sluiced\n"
+		"                          left (and its saved rules), then exit\n"
 		"  -l, --log-level LEVEL   error, warn, info (default) or debug\n"
 		"  -V, --version           print the version and exit\n"
 		"  -h, --help              print this help and exit\n"
+		"\n"
+		"The rules are saved in STATE_DIR/rules.json after every change, and programs,\n"
+		"counters and conntrack are pinned under the bpffs directory: when sluiced stops\n"
+		"(SIGTERM) or dies, the datapath keeps working, and the next sluiced takes it over\n"
+		"without a gap. `sluicectl flush` or `sluiced --cleanup` removes it.\n"
 		"\n"
 		"Several daemons may run side by side with different socket, state and bpffs paths.\n"
 		"Talk to it with sluicectl(8); the protocol is in docs/protocol.md.\n");
@@ -117,6 +131,113 @@ static int parse_slots(const char *text, uint32_t *out)
 	return 0;
 }
 
+/* Whether a daemon answers on the socket. */
+static bool daemon_running(const char *path)
+{
+	struct sockaddr_un addr = { .sun_family = AF_UNIX };
+	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	bool up;
+
+	if (fd < 0)
+		return false;
+	snprintf(addr.sun_path, sizeof(addr.sun_path), "%s", path);
+	up = connect(fd, (struct sockaddr *)&addr, sizeof(addr)) == 0;
+	close(fd);
+	return up;
+}
+
+static int cleanup(const struct sl_daemon *d)
+{
+	char path[PATH_MAX];
+	int n;
+
+	if (daemon_running(d->socket_path)) {
+		sl_log(SL_LOG_ERROR, "a sluiced is serving %s: stop it first, or use `sluicectl flush`",
+		       d->socket_path);
+		return 1;
+	}
+	n = sl_pin_sweep_hooks(d->bpffs, NULL, NULL);
+	if (n < 0) {
+		sl_log(SL_LOG_ERROR, "cannot read %s: %s", d->bpffs, strerror(-n));
+		return 1;
+	}
+	sl_dp_ct_unpin(d->bpffs);
+	snprintf(path, sizeof(path), "%s/%s", d->bpffs, SL_PIN_HOOKS);
+	rmdir(path);
+	if (rmdir(d->bpffs) && errno != ENOENT)
+		sl_log(SL_LOG_WARN, "cannot remove %s: %s", d->bpffs, strerror(errno));
+	snprintf(path, sizeof(path), "%s/%s", d->state_dir, SL_STATE_FILE);
+	if (unlink(path) && errno != ENOENT)
+		sl_log(SL_LOG_WARN, "cannot remove %s: %s", path, strerror(errno));
+	sl_log(SL_LOG_INFO, "cleanup: removed %d attach points, the conntrack maps and the saved rules",
+	       n);
+	return 0;
+}
+
+static int apply_config(struct sl_daemon *d, const char *file)
+{
+	struct sl_err err = { 0 };
+	json_error_t jerr;
+	struct sl_doc doc;
+	json_t *root, *result = NULL;
+	int rc;
+
+	root = json_load_file(file, JSON_REJECT_DUPLICATES, &jerr);
+	if (!root) {
+		sl_log(SL_LOG_ERROR, "--config %s: line %d: %s", file, jerr.line, jerr.text);
+		return -EINVAL;
+	}
+	rc = sl_doc_parse(root, false, &doc, &err);
+	json_decref(root);
+	if (!rc) {
+		rc = sl_apply(d, &doc, false, &result, &err);
+		sl_doc_free(&doc);
+	}
+	if (rc) {
+		sl_log(SL_LOG_ERROR, "--config %s: %s", file, err.msg);
+		return rc;
+	}
+	sl_log(SL_LOG_INFO, "--config %s: %zu added, %zu deleted, %lld kept", file,
+	       json_array_size(json_object_get(result, "added")),
+	       json_array_size(json_object_get(result, "deleted")),
+	       (long long)json_integer_value(json_object_get(result, "kept")));
+	json_decref(result);
+	return 0;
+}
+
+static bool owned_pin_dir(const char *dir, void *rules)
+{
+	return sl_ruleset_owns_pin_dir(rules, dir);
+}
+
+/*
+ * Takes over what a previous daemon left: its saved rules, its pinned
+ * programs, counters and conntrack. Nothing is detached on the way.
+ */
+static int restore(struct sl_daemon *d)
+{
+	struct sl_err err = { 0 };
+	bool found;
+	int n;
+
+	if (sl_state_load(d, &found, &err)) {
+		sl_log(SL_LOG_ERROR, "%s", err.msg);
+		sl_log(SL_LOG_ERROR, "refusing to start: the datapath in place stays as it is; repair the file, or remove it and the datapath with `sluiced --cleanup`");
+		return -EINVAL;
+	}
+	if (!found && sl_pin_has_hooks(d->bpffs)) {
+		sl_log(SL_LOG_ERROR, "%s/%s is missing, but %s holds a datapath a previous sluiced left",
+		       d->state_dir, SL_STATE_FILE, d->bpffs);
+		sl_log(SL_LOG_ERROR, "refusing to start with no rules over it: restore the state file, or remove the datapath with `sluiced --cleanup`");
+		return -ENOENT;
+	}
+	sl_ruleset_resync(d->rules);
+	n = sl_pin_sweep_hooks(d->bpffs, owned_pin_dir, d->rules);
+	if (n > 0)
+		sl_log(SL_LOG_INFO, "removed %d attach points no rule uses any more", n);
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -127,6 +248,8 @@ int main(int argc, char **argv)
 		{ "ct-max", required_argument, NULL, OPT_CT_MAX },
 		{ "ct-timeout", required_argument, NULL, OPT_CT_TIMEOUT },
 		{ "nat-ports", required_argument, NULL, OPT_NAT_PORTS },
+		{ "config", required_argument, NULL, 'c' },
+		{ "cleanup", no_argument, NULL, OPT_CLEANUP },
 		{ "log-level", required_argument, NULL, 'l' },
 		{ "version", no_argument, NULL, 'V' },
 		{ "help", no_argument, NULL, 'h' },
@@ -142,11 +265,15 @@ int main(int argc, char **argv)
 	struct sl_err err = { 0 };
 	enum sl_log_level level;
 	struct sl_port_range ports;
+	const char *config = NULL;
+	bool do_cleanup = false;
 	char sockdir[PATH_MAX];
 	int c, lfd, rc;
 
-	while ((c = getopt_long(argc, argv, "s:d:b:r:l:Vh", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "s:d:b:r:c:l:Vh", opts, NULL)) != -1) {
 		switch (c) {
+		case 'c': config = optarg; break;
+		case OPT_CLEANUP: do_cleanup = true; break;
 		case 's': d.socket_path = optarg; break;
 		case 'd': d.state_dir = optarg; break;
 		case 'b': d.bpffs = optarg; break;
@@ -216,6 +343,11 @@ int main(int argc, char **argv)
 		}
 	}
 
+	if (do_cleanup)
+		return cleanup(&d);
+
+	ct_opts.pin_root = d.bpffs;
+	dp_opts.pin_root = d.bpffs;
 	if (sl_dp_ct_new(&ct_opts, &d.ct, &err)) {
 		sl_log(SL_LOG_ERROR, "%s", err.msg);
 		return 1;
@@ -228,22 +360,29 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	d.started = time(NULL);
-	if (sl_server_listen(d.socket_path, &lfd, &err)) {
-		sl_log(SL_LOG_ERROR, "%s", err.msg);
-		sl_ruleset_free(d.rules);
+	if (restore(&d) || (config && apply_config(&d, config))) {
+		sl_ruleset_release(d.rules);
 		sl_dp_ct_free(d.ct);
 		return 1;
 	}
-	sl_log(SL_LOG_INFO, "sluiced %s ready on %s", SLUICE_VERSION, d.socket_path);
+	sl_state_changed(&d);
+	if (sl_server_listen(d.socket_path, &lfd, &err)) {
+		sl_log(SL_LOG_ERROR, "%s", err.msg);
+		sl_ruleset_release(d.rules);
+		sl_dp_ct_free(d.ct);
+		return 1;
+	}
+	sl_log(SL_LOG_INFO, "sluiced %s ready on %s (%zu rules)", SLUICE_VERSION, d.socket_path,
+	       sl_ruleset_count(d.rules));
 	rc = sl_server_run(&d, lfd);
 	close(lfd);
 	unlink(d.socket_path);
-	/* Until state survives restarts, a stopping daemon takes its programs with it. */
-	sl_ruleset_free(d.rules);
+	if (d.state_dirty)
+		sl_state_changed(&d);
+	/* The datapath stays in place (pinned), for the next sluiced to take over. */
+	sl_ruleset_release(d.rules);
 	sl_dp_ct_free(d.ct);
-	/* Nothing is pinned yet: leave no empty directory behind on bpffs. */
-	if (rmdir(d.bpffs) && errno != ENOTEMPTY && errno != ENOENT)
-		sl_log(SL_LOG_DEBUG, "rmdir %s: %s", d.bpffs, strerror(errno));
-	sl_log(SL_LOG_INFO, "stopped");
+	json_decref(d.staging.rules);
+	sl_log(SL_LOG_INFO, "stopped; the datapath stays in place");
 	return rc ? 1 : 0;
 }

@@ -259,7 +259,8 @@ json_t *sl_rule_to_json(const struct sl_rule *r)
 		else
 			snprintf(etype, sizeof(etype), "0x%04x", m->ether_type);
 	}
-	sl_dp_rule_stats(r->attach->dp, r->slot, &c);
+	if (!r->installed || sl_dp_rule_stats(r->attach->dp, r->slot, &c))
+		memset(&c, 0, sizeof(c));
 
 	item = json_pack("{s:I, s:s, s:o, s:s, s:o, s:s, s:o, s:o, s:o, s:o, s:o, s:o, s:I, s:I}",
 			 "id", (json_int_t)r->id,
@@ -274,6 +275,13 @@ json_t *sl_rule_to_json(const struct sl_rule *r)
 			 "dport", str_or_null(m->has_dport, dport),
 			 "ether-type", str_or_null(m->has_ether_type, etype),
 			 "packets", (json_int_t)c.packets, "bytes", (json_int_t)c.bytes);
+	if (item) {
+		json_object_set_new(item, "attached", json_boolean(r->installed));
+		json_object_set_new(item, "detached_why",
+				    r->installed ? json_null()
+						 : json_string(r->attach->dp ? "not installed (see the daemon log)"
+									     : r->attach->why));
+	}
 	if (item && r->action == SL_ACTION_REDIRECT)
 		json_object_update_new(item, redirect_to_json(r, &c, "to"));
 	if (item && r->action == SL_ACTION_REWRITE)

@@ -18,12 +18,18 @@
 #define SL_NAME_MAX 64
 #define SL_NETNS_SPEC_MAX 256
 
+/*
+ * An attach point. Its rules stay configured while the interface or
+ * namespace is gone: dp is NULL then ("detached", why says what is
+ * missing), and sl_ruleset_resync() attaches it again when it is back.
+ */
 struct sl_attach {
 	char ifname[16];
 	char netns[SL_NETNS_SPEC_MAX]; /* as the operator first named it; "" = own */
-	uint64_t netns_ino;
+	uint64_t netns_ino;            /* 0 while the namespace is unknown */
 	enum sl_hook_kind kind;
-	struct sl_dp_hook *dp;
+	struct sl_dp_hook *dp;         /* NULL: detached */
+	char why[SL_ERR_MSG_MAX];      /* while detached: what is missing */
 	uint32_t nrules;
 	uint32_t nreplies; /* rewrite rules whose replies are restored here */
 };
@@ -47,7 +53,8 @@ struct sl_rule {
 	struct sl_rewrite_spec rewrite;   /* rewrite */
 	struct sl_attach *attach;
 	struct sl_attach *reply_attach;   /* rewrite: where its replies are restored */
-	uint32_t slot;
+	uint32_t slot;               /* in attach->dp; kept as a hint while detached */
+	bool installed;              /* in the datapath now (its attach point attached) */
 	struct sl_rule *dup_next;    /* chain of the duplicate-detection table */
 };
 
@@ -78,10 +85,43 @@ struct sl_ruleset;
 struct sl_ruleset *sl_ruleset_new(const struct sl_dp_opts *opts);
 /* Removes every rule, detaching all hooks. */
 void sl_ruleset_free(struct sl_ruleset *rs);
+/* Frees the table only: programs, maps and pins stay in place (a hitless restart). */
+void sl_ruleset_release(struct sl_ruleset *rs);
 
+/* Adds a rule on an interface that exists now. */
 int sl_ruleset_add(struct sl_ruleset *rs, const struct sl_rule_spec *spec, uint64_t *id,
 		   struct sl_err *err);
+/*
+ * Adds a rule without touching the datapath: its attach point starts
+ * detached and sl_ruleset_resync() installs it. id 0 takes the next id;
+ * slot is a hint for the previous daemon's counters (UINT32_MAX: none).
+ * Validates everything a live add does except the interfaces.
+ */
+int sl_ruleset_add_detached(struct sl_ruleset *rs, const struct sl_rule_spec *spec, uint64_t id,
+			    uint32_t slot, uint64_t *id_out, struct sl_err *err);
+/* Adds a rule, detached when its namespace or interface is missing (apply). */
+int sl_ruleset_add_or_detach(struct sl_ruleset *rs, const struct sl_rule_spec *spec, uint64_t id,
+			     uint64_t *id_out, struct sl_err *err);
 int sl_ruleset_del(struct sl_ruleset *rs, uint64_t id, struct sl_err *err);
+/* Deletes every rule; returns how many. */
+size_t sl_ruleset_flush(struct sl_ruleset *rs);
+
+/*
+ * Attaches every detached attach point whose namespace and interface exist
+ * (restoring its rules), and detaches those whose interface or namespace
+ * went away. Returns how many changed state.
+ */
+int sl_ruleset_resync(struct sl_ruleset *rs);
+/* Whether dir is the pin directory of an attached hook (for sweeping orphans). */
+bool sl_ruleset_owns_pin_dir(struct sl_ruleset *rs, const char *dir);
+
+/* The id the next rule gets; ids are never reused. */
+uint64_t sl_ruleset_next_id(const struct sl_ruleset *rs);
+void sl_ruleset_set_next_id(struct sl_ruleset *rs, uint64_t next);
+/* Validates spec as an add would, short of the interfaces, and normalises its match. */
+int sl_rule_spec_check(struct sl_rule_spec *spec, struct sl_err *err);
+/* The spec a rule was made from; strings point into r. */
+void sl_rule_spec_of(const struct sl_rule *r, struct sl_rule_spec *spec);
 struct sl_rule *sl_ruleset_get(struct sl_ruleset *rs, uint64_t id);
 
 /* Rules in id order. */

@@ -14,9 +14,12 @@
 #include <sys/timerfd.h>
 #include <sys/un.h>
 #include <unistd.h>
+#include <linux/netlink.h>
+#include <linux/rtnetlink.h>
 
 #include "conntrack.h"
 #include "peercred.h"
+#include "state.h"
 #include "protocol.h"
 #include "server.h"
 #include "sl_log.h"
@@ -294,10 +297,43 @@ static void accept_clients(int epfd, int lfd)
 	}
 }
 
+/* Link changes in our namespace: interfaces that come and go are noticed at once. */
+static int link_watch_open(void)
+{
+	struct sockaddr_nl addr = { .nl_family = AF_NETLINK, .nl_groups = RTMGRP_LINK };
+	int fd = socket(AF_NETLINK, SOCK_RAW | SOCK_NONBLOCK | SOCK_CLOEXEC, NETLINK_ROUTE);
+
+	if (fd < 0)
+		return -1;
+	if (bind(fd, (struct sockaddr *)&addr, sizeof(addr))) {
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+/* Reads every pending notification; their content does not matter, only that one came. */
+static void link_watch_drain(int fd)
+{
+	char buf[8192];
+
+	while (recv(fd, buf, sizeof(buf), MSG_DONTWAIT) > 0)
+		;
+}
+
+/* Attach points whose interface or namespace came or went, and a failed save, are retried. */
+static void resync(struct sl_daemon *d)
+{
+	if (sl_ruleset_resync(d->rules))
+		sl_log(SL_LOG_DEBUG, "resync: attach points changed state");
+	if (d->state_dirty)
+		sl_state_changed(d);
+}
+
 int sl_server_run(struct sl_daemon *d, int lfd)
 {
 	struct epoll_event ev = { .events = EPOLLIN };
-	int epfd, sigfd, timerfd, rc = 0;
+	int epfd, sigfd, timerfd, resyncfd, linkfd, rc = 0;
 	sigset_t mask;
 	bool running = true;
 
@@ -323,6 +359,22 @@ int sl_server_run(struct sl_daemon *d, int lfd)
 		timerfd_settime(timerfd, 0, &every, NULL);
 		ev.data.ptr = &timerfd;
 		epoll_ctl(epfd, EPOLL_CTL_ADD, timerfd, &ev);
+	}
+
+	/* Namespaces are polled: a container's namespace can come back under the same name. */
+	resyncfd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
+	if (resyncfd >= 0) {
+		struct itimerspec every = { .it_interval = { SL_RESYNC_PERIOD_S, 0 },
+					    .it_value = { SL_RESYNC_PERIOD_S, 0 } };
+
+		timerfd_settime(resyncfd, 0, &every, NULL);
+		ev.data.ptr = &resyncfd;
+		epoll_ctl(epfd, EPOLL_CTL_ADD, resyncfd, &ev);
+	}
+	linkfd = link_watch_open();
+	if (linkfd >= 0) {
+		ev.data.ptr = &linkfd;
+		epoll_ctl(epfd, EPOLL_CTL_ADD, linkfd, &ev);
 	}
 
 	while (running) {
@@ -351,6 +403,14 @@ int sl_server_run(struct sl_daemon *d, int lfd)
 				if (read(timerfd, &ticks, sizeof(ticks)) == sizeof(ticks) &&
 				    !sl_dp_ct_expire(d->ct, &removed) && removed)
 					sl_log(SL_LOG_DEBUG, "conntrack: %u flows expired", removed);
+			} else if (p == &resyncfd) {
+				uint64_t ticks;
+
+				if (read(resyncfd, &ticks, sizeof(ticks)) == sizeof(ticks))
+					resync(d);
+			} else if (p == &linkfd) {
+				link_watch_drain(linkfd);
+				resync(d);
 			} else if (p == &lfd) {
 				accept_clients(epfd, lfd);
 			} else if (events[i].events & (EPOLLERR | EPOLLHUP) &&
@@ -370,5 +430,9 @@ int sl_server_run(struct sl_daemon *d, int lfd)
 	close(sigfd);
 	if (timerfd >= 0)
 		close(timerfd);
+	if (resyncfd >= 0)
+		close(resyncfd);
+	if (linkfd >= 0)
+		close(linkfd);
 	return rc;
 }

@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <string.h>
 
+#include "apply.h"
 #include "commands.h"
 
 /* Options shared by several commands; a command composes them with its own. */
@@ -109,6 +110,13 @@ static int conntrack_wire(json_t *args, const char **name, struct ctl_err *err)
 	json_object_del(args, "action");
 	return 0;
 }
+
+static const struct ctl_opt apply_opts[] = {
+	{ "file", 'f', CTL_OPT_STRING, CTL_OPT_REQUIRED, "FILE",
+	  "the rule set, as `sluicectl export` prints it;\n- reads standard input" },
+	{ "dry-run", 0, CTL_OPT_FLAG, 0, NULL, "print what would change, change nothing" },
+	CTL_OPT_END,
+};
 
 static const struct ctl_opt list_opts[] = {
 	OPT_IFACE(0, "only rules on this interface"),
@@ -228,6 +236,39 @@ const struct ctl_cmd ctl_commands[] = {
 		.summary = "show packet and byte counters of rules",
 		.opts = stats_opts,
 		.render = ctl_render_stats,
+	},
+	{
+		.name = "export",
+		.summary = "print the whole rule set as one JSON document",
+		.description =
+			"The document is what 'apply -f' takes: keep it in config management\n"
+			"(Ansible, Salt, a ConfigMap) and apply it on every gateway.",
+		.opts = no_opts,
+		.render = ctl_render_export,
+	},
+	{
+		.name = "apply",
+		.summary = "make the live rule set equal to a document",
+		.description =
+			"Rules equal in every field to a live rule are kept, with their ids and\n"
+			"counters; live rules not in the document are deleted; the others are\n"
+			"added. All or nothing: the whole document is validated first, and a\n"
+			"failure puts everything back. Applying the same document twice changes\n"
+			"nothing. Rules on interfaces or namespaces that do not exist yet are\n"
+			"kept detached and attached when they appear. Ids in the document are\n"
+			"ignored.",
+		.opts = apply_opts,
+		.render = ctl_render_apply,
+		.send = ctl_apply_send,
+	},
+	{
+		.name = "flush",
+		.summary = "delete every rule and remove sluice from every interface",
+		.description =
+			"Detaches every program, removes its pins and forgets translated flows.\n"
+			"Stopping sluiced leaves the datapath in place instead.",
+		.opts = no_opts,
+		.render = ctl_render_flush,
 	},
 	{ 0 },
 };

@@ -31,6 +31,13 @@ struct ctl_cmd {
 	 * not take; a nonzero return is a usage error.
 	 */
 	int (*wire)(json_t *args, const char **name, struct ctl_err *err);
+	/*
+	 * NULL, or does the talking itself (a command of several requests);
+	 * returns 0 with *result, or -errno with a message (-EINVAL: the
+	 * input was wrong, before the daemon was asked).
+	 */
+	int (*send)(const char *socket_path, json_t *args, int timeout_ms, json_t **result,
+		    struct ctl_err *err);
 };
 
 /* Ends with an entry whose name is NULL. */

@@ -104,6 +104,14 @@ static int call_and_print(const struct ctl_cmd *cmd, const json_t *globals, json
 	}
 	if (cmd->wire && cmd->wire(args, &wire_name, &err))
 		return usage_error(cmd, err.msg, NULL);
+	if (cmd->send) {
+		ret = cmd->send(socket_path(globals), args, (int)timeout_s * 1000, &result, &err);
+		if (ret) {
+			fprintf(stderr, "sluicectl: %s\n", err.msg);
+			return EXIT_REFUSED;
+		}
+		goto print;
+	}
 	ret = ctl_request_format(wire_name, args, &req, &req_len, &err);
 	if (ret == -EMSGSIZE)
 		return usage_error(cmd, err.msg, NULL);
@@ -118,6 +126,7 @@ static int call_and_print(const struct ctl_cmd *cmd, const json_t *globals, json
 		return EXIT_REFUSED;
 	}
 
+print:
 	if (json_is_true(json_object_get(globals, "json")))
 		ret = ctl_render_json(stdout, result);
 	else

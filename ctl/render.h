@@ -28,6 +28,11 @@ int ctl_render_stats(FILE *out, const json_t *args, const json_t *result);
 /* conntrack: the flows, or how many a flush removed. */
 int ctl_render_conntrack(FILE *out, const json_t *args, const json_t *result);
 
+/* render_doc.c: export prints the document; apply and flush what changed. */
+int ctl_render_export(FILE *out, const json_t *args, const json_t *result);
+int ctl_render_apply(FILE *out, const json_t *args, const json_t *result);
+int ctl_render_flush(FILE *out, const json_t *args, const json_t *result);
+
 /* --json: the result on one line. Returns 0 or -EIO. */
 int ctl_render_json(FILE *out, const json_t *result);
 

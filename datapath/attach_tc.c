@@ -87,10 +87,6 @@ int sl_attach_tc(struct sl_dp_hook *h, struct sl_err *err)
 	LIBBPF_OPTS(bpf_tc_opts, opts, .handle = SL_TC_HANDLE, .priority = SL_TC_PRIORITY);
 	int rc;
 
-	rc = sluice_bpf__load(h->skel);
-	if (rc)
-		return sl_err_set(err, -rc, "cannot load BPF programs: %s", strerror(-rc));
-
 	rc = bpf_tc_hook_create(&hook);
 	if (rc && rc != -EEXIST)
 		return sl_err_set(err, -rc, "cannot create clsact qdisc on %s: %s", h->ifname,
@@ -108,8 +104,9 @@ int sl_attach_tc(struct sl_dp_hook *h, struct sl_err *err)
 					SL_TC_HANDLE, name, query.prog_id);
 			goto fail;
 		}
-		sl_log(SL_LOG_WARN, "%s %s: replacing a stale sluice filter (prog id %u)", h->ifname,
-		       sl_hook_name(h->kind), query.prog_id);
+		/* A previous daemon's program: replaced in one step, so traffic never goes unfiltered. */
+		sl_log(SL_LOG_INFO, "%s %s: taking over from the sluice filter in place (prog id %u)",
+		       h->ifname, sl_hook_name(h->kind), query.prog_id);
 		opts.flags = BPF_TC_F_REPLACE;
 	}
 	opts.prog_fd = bpf_program__fd(h->skel->progs.sluice_tc);

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 #include <errno.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -9,6 +10,8 @@
 #include <bpf/bpf.h>
 
 #include "conntrack.h"
+#include "pin.h"
+#include "sl_log.h"
 
 #define NS_PER_S 1000000000ull
 
@@ -74,6 +77,55 @@ int sl_ct_timeout_parse(const char *text, struct sl_ct_opts *opts, struct sl_err
 	return 0;
 }
 
+static const char *const pinned_names[] = { "conntrack", "frags", "ct_config" };
+
+/*
+ * One of the shared maps: the pinned one a previous daemon left when it has
+ * the same layout and size, else a new one pinned in its place.
+ */
+static int ct_map(const struct sl_ct_opts *opts, const char *name, enum bpf_map_type type,
+		  uint32_t key_size, uint32_t value_size, uint32_t max_entries)
+{
+	char path[PATH_MAX], map_name[16];
+	int fd, rc;
+
+	snprintf(map_name, sizeof(map_name), "sl_%s", name);
+	if (!opts || !opts->pin_root)
+		return bpf_map_create(type, map_name, key_size, value_size, max_entries, NULL);
+	if (snprintf(path, sizeof(path), "%s/%s", opts->pin_root, name) >= (int)sizeof(path)) {
+		errno = ENAMETOOLONG;
+		return -1;
+	}
+	fd = sl_pin_map_get(path, type, key_size, value_size, max_entries);
+	if (fd >= 0) {
+		sl_log(SL_LOG_DEBUG, "%s: taken over from %s", map_name, path);
+		return fd;
+	}
+	if (fd == -ESTALE)
+		sl_log(SL_LOG_WARN, "%s has another size or layout (--ct-max or version changed): "
+				    "starting with an empty %s",
+		       path, name);
+	fd = bpf_map_create(type, map_name, key_size, value_size, max_entries, NULL);
+	if (fd < 0)
+		return fd;
+	rc = sl_pin_fd(fd, path);
+	if (rc)
+		sl_log(SL_LOG_WARN, "cannot pin %s: %s; flows will not survive a restart", path,
+		       strerror(-rc));
+	return fd;
+}
+
+void sl_dp_ct_unpin(const char *pin_root)
+{
+	char path[PATH_MAX];
+
+	for (size_t i = 0; i < sizeof(pinned_names) / sizeof(pinned_names[0]); i++) {
+		snprintf(path, sizeof(path), "%s/%s", pin_root, pinned_names[i]);
+		if (unlink(path) && errno != ENOENT)
+			sl_log(SL_LOG_WARN, "cannot remove %s: %s", path, strerror(errno));
+	}
+}
+
 int sl_dp_ct_new(const struct sl_ct_opts *opts, struct sl_dp_ct **out, struct sl_err *err)
 {
 	struct sl_dp_ct *ct = calloc(1, sizeof(*ct));
@@ -93,15 +145,14 @@ int sl_dp_ct_new(const struct sl_ct_opts *opts, struct sl_dp_ct **out, struct sl
 	ct->cfg.port_lo = opts && opts->port_lo ? opts->port_lo : 32768;
 	ct->cfg.port_hi = opts && opts->port_hi ? opts->port_hi : 60999;
 
-	ct->flows_fd = bpf_map_create(BPF_MAP_TYPE_LRU_HASH, "sl_conntrack", sizeof(struct sl_ct_key),
-				      sizeof(struct sl_ct_val), ct->capacity, NULL);
+	ct->flows_fd = ct_map(opts, "conntrack", BPF_MAP_TYPE_LRU_HASH, sizeof(struct sl_ct_key),
+			      sizeof(struct sl_ct_val), ct->capacity);
 	if (ct->flows_fd >= 0)
-		ct->frags_fd = bpf_map_create(BPF_MAP_TYPE_LRU_HASH, "sl_frags",
-					      sizeof(struct sl_frag_key), sizeof(struct sl_ct_key),
-					      SL_DEFAULT_FRAG_ENTRIES, NULL);
+		ct->frags_fd = ct_map(opts, "frags", BPF_MAP_TYPE_LRU_HASH, sizeof(struct sl_frag_key),
+				      sizeof(struct sl_ct_key), SL_DEFAULT_FRAG_ENTRIES);
 	if (ct->frags_fd >= 0)
-		ct->config_fd = bpf_map_create(BPF_MAP_TYPE_ARRAY, "sl_ct_cfg", sizeof(uint32_t),
-					       sizeof(struct sl_ct_config), 1, NULL);
+		ct->config_fd = ct_map(opts, "ct_config", BPF_MAP_TYPE_ARRAY, sizeof(uint32_t),
+				       sizeof(struct sl_ct_config), 1);
 	if (ct->config_fd < 0) {
 		rc = sl_err_set(err, errno, "cannot create the conntrack maps (%u entries): %s",
 				ct->capacity, strerror(errno));

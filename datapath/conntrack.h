@@ -17,6 +17,11 @@ struct sl_ct_opts {
 	uint32_t max_flows;                  /* 0 = SL_DEFAULT_CT_ENTRIES / 2 */
 	uint32_t timeout_s[SL_CT_NSTATES];   /* 0 = the default of that state */
 	uint16_t port_lo, port_hi;           /* 0 = 32768-60999 */
+	/*
+	 * bpffs directory to pin the maps under, so flows survive a restart of
+	 * the daemon; a later daemon takes them over. NULL: not pinned.
+	 */
+	const char *pin_root;
 };
 
 struct sl_dp_ct;
@@ -29,6 +34,8 @@ int sl_ct_timeout_parse(const char *text, struct sl_ct_opts *opts, struct sl_err
 
 int sl_dp_ct_new(const struct sl_ct_opts *opts, struct sl_dp_ct **out, struct sl_err *err);
 void sl_dp_ct_free(struct sl_dp_ct *ct);
+/* Removes the pins (the maps go when their last user does). */
+void sl_dp_ct_unpin(const char *pin_root);
 
 /* Map fds the loader hands to every instance (bpf_map__reuse_fd). */
 int sl_dp_ct_flows_fd(const struct sl_dp_ct *ct);

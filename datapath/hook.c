@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <bpf/bpf.h>
@@ -13,6 +14,7 @@
 #include "hook_internal.h"
 #include "keyset.h"
 #include "netns.h"
+#include "pin.h"
 #include "sl_log.h"
 
 static const char *const hook_names[] = {
@@ -35,6 +37,21 @@ int sl_hook_parse(const char *text, enum sl_hook_kind *kind)
 		}
 	}
 	return -EINVAL;
+}
+
+/* Counters a previous daemon left for this attach point carry on counting. */
+static int keep_counters(struct sl_dp_hook *h)
+{
+	char path[PATH_MAX + 16];
+	int rc;
+
+	snprintf(path, sizeof(path), "%s/counters", h->pin_dir);
+	rc = sl_pin_map_reuse(path, h->skel->maps.sl_counters);
+	h->counters_kept = rc == 0;
+	if (rc == -ESTALE)
+		sl_log(SL_LOG_WARN, "%s %s: pinned counters have another layout (rule slots or version changed); counting from zero",
+		       h->ifname, sl_hook_name(h->kind));
+	return rc == -ENOENT || rc == -ESTALE ? 0 : rc;
 }
 
 int sl_skel_prepare(struct sl_dp_hook *h, struct sl_err *err)
@@ -65,6 +82,8 @@ int sl_skel_prepare(struct sl_dp_hook *h, struct sl_err *err)
 		rc = bpf_map__set_max_entries(s->maps.sl_frags, 2);
 	if (!rc && h->ct)
 		rc = bpf_map__reuse_fd(s->maps.sl_ct_cfg, sl_dp_ct_config_fd(h->ct));
+	if (!rc && h->pin_dir[0])
+		rc = keep_counters(h);
 	s->rodata->sl_cfg_zone = h->zone;
 	s->rodata->sl_cfg_ingress = h->kind != SL_HOOK_TC_EGRESS;
 	if (!rc)
@@ -153,10 +172,11 @@ int sl_dp_hook_prog_fd(const struct sl_dp_hook *h)
 						      : h->skel->progs.sluice_tc);
 }
 
-int sl_dp_hook_open(const char *ifname, int netns_fd, enum sl_hook_kind kind,
-		    const struct sl_dp_opts *opts, struct sl_dp_hook **out, struct sl_err *err)
+int sl_dp_hook_prepare(const char *ifname, int netns_fd, enum sl_hook_kind kind,
+		       const struct sl_dp_opts *opts, struct sl_dp_hook **out, struct sl_err *err)
 {
 	struct sl_dp_hook *h;
+	uint64_t ino = 0;
 	int saved, rc;
 
 	if (strlen(ifname) >= IF_NAMESIZE)
@@ -180,48 +200,124 @@ int sl_dp_hook_open(const char *ifname, int netns_fd, enum sl_hook_kind kind,
 		return rc;
 	}
 	h->ifindex = (int)if_nametoindex(ifname);
-	{
-		uint64_t ino = 0;
-
-		/* The namespace's nsfs inode: unique while it lives, and 32 bits wide in practice. */
-		if (h->netns_fd >= 0 ? sl_netns_ino(h->netns_fd, &ino) : sl_netns_self_ino(&ino))
-			ino = 0;
-		h->zone = (uint32_t)ino;
-	}
+	sl_netns_leave(saved);
+	/* The namespace's nsfs inode: unique while it lives, and 32 bits wide in practice. */
+	if (h->netns_fd >= 0 ? sl_netns_ino(h->netns_fd, &ino) : sl_netns_self_ino(&ino))
+		ino = 0;
+	h->zone = (uint32_t)ino;
 	if (!h->ifindex) {
 		rc = sl_err_set(err, ENODEV, "no interface '%s'%s", ifname,
 				netns_fd >= 0 ? " in that network namespace" : "");
-		goto out;
+		goto fail;
+	}
+	if (opts && opts->pin_root &&
+	    sl_pin_hook_dir(opts->pin_root, h->zone, h->ifindex, sl_hook_name(kind), h->pin_dir,
+			    sizeof(h->pin_dir))) {
+		rc = sl_err_set(err, ENAMETOOLONG, "pin directory under %s is too long",
+				opts->pin_root);
+		goto fail;
 	}
 	h->skel = sluice_bpf__open();
 	if (!h->skel) {
 		rc = sl_err_set(err, errno, "cannot open BPF object: %s", strerror(errno));
-		goto out;
+		goto fail;
 	}
 	rc = sl_skel_prepare(h, err);
 	if (rc)
-		goto out;
-	rc = kind == SL_HOOK_XDP ? sl_attach_xdp(h, err) : sl_attach_tc(h, err);
-	if (!rc) {
-		rc = sl_hook_loaded(h, err);
-		if (rc) {
-			if (kind == SL_HOOK_XDP)
-				sl_detach_xdp(h);
-			else
-				sl_detach_tc(h);
-		}
+		goto fail;
+	rc = sluice_bpf__load(h->skel);
+	if (rc) {
+		rc = sl_err_set(err, -rc, "cannot load BPF programs: %s", strerror(-rc));
+		goto fail;
 	}
-out:
+	rc = sl_hook_loaded(h, err);
+	if (rc)
+		goto fail;
+	*out = h;
+	return 0;
+fail:
+	hook_free(h);
+	return rc;
+}
+
+/* The program and counters outlive the daemon under the hook's pin directory. */
+static void pin_hook(struct sl_dp_hook *h)
+{
+	char path[PATH_MAX + 16];
+	int rc;
+
+	if (!h->pin_dir[0])
+		return;
+	/* The parent (ROOT/hooks) first; the daemon made ROOT. */
+	snprintf(path, sizeof(path), "%s", h->pin_dir);
+	if (strrchr(path, '/'))
+		*strrchr(path, '/') = '\0';
+	if ((mkdir(path, 0700) && errno != EEXIST) || (mkdir(h->pin_dir, 0700) && errno != EEXIST)) {
+		sl_log(SL_LOG_WARN, "cannot create %s: %s; this hook will not survive a restart",
+		       h->pin_dir, strerror(errno));
+		return;
+	}
+	snprintf(path, sizeof(path), "%s/counters", h->pin_dir);
+	rc = sl_pin_fd(bpf_map__fd(h->skel->maps.sl_counters), path);
+	if (!rc) {
+		snprintf(path, sizeof(path), "%s/prog", h->pin_dir);
+		rc = sl_pin_fd(sl_dp_hook_prog_fd(h), path);
+	}
+	if (rc)
+		sl_log(SL_LOG_WARN, "cannot pin %s: %s; this hook will not survive a restart", path,
+		       strerror(-rc));
+}
+
+int sl_dp_hook_attach(struct sl_dp_hook *h, struct sl_err *err)
+{
+	int saved, rc;
+
+	rc = sl_netns_enter(h->netns_fd, &saved, err);
+	if (rc)
+		return rc;
+	rc = h->kind == SL_HOOK_XDP ? sl_attach_xdp(h, err) : sl_attach_tc(h, err);
 	sl_netns_leave(saved);
+	if (rc)
+		return rc;
+	h->attached = true;
+	pin_hook(h);
+	sl_log(SL_LOG_INFO, "attached %s on %s (ifindex %d, prog id %u%s%s)", sl_hook_name(h->kind),
+	       h->ifname, h->ifindex, h->prog_id, h->kind == SL_HOOK_XDP ? ", mode " : "",
+	       sl_dp_hook_xdp_mode(h));
+	return 0;
+}
+
+int sl_dp_hook_open(const char *ifname, int netns_fd, enum sl_hook_kind kind,
+		    const struct sl_dp_opts *opts, struct sl_dp_hook **out, struct sl_err *err)
+{
+	struct sl_dp_hook *h;
+	int rc = sl_dp_hook_prepare(ifname, netns_fd, kind, opts, &h, err);
+
+	if (rc)
+		return rc;
+	rc = sl_dp_hook_attach(h, err);
 	if (rc) {
 		hook_free(h);
 		return rc;
 	}
-	sl_log(SL_LOG_INFO, "attached %s on %s (ifindex %d, prog id %u%s%s)", sl_hook_name(kind),
-	       ifname, h->ifindex, h->prog_id, kind == SL_HOOK_XDP ? ", mode " : "",
-	       sl_dp_hook_xdp_mode(h));
 	*out = h;
 	return 0;
+}
+
+bool sl_dp_hook_counters_kept(const struct sl_dp_hook *h)
+{
+	return h->counters_kept;
+}
+
+const char *sl_dp_hook_pin_dir(const struct sl_dp_hook *h)
+{
+	return h->pin_dir;
+}
+
+void sl_dp_hook_release(struct sl_dp_hook *h)
+{
+	if (h)
+		hook_free(h);
 }
 
 void sl_dp_hook_close(struct sl_dp_hook *h)
@@ -231,10 +327,12 @@ void sl_dp_hook_close(struct sl_dp_hook *h)
 
 	if (!h)
 		return;
-	if (!h->ifindex) { /* opened detached: nothing attached */
+	if (!h->attached) { /* loaded only: nothing in place */
 		hook_free(h);
 		return;
 	}
+	if (h->pin_dir[0])
+		sl_pin_remove_dir(h->pin_dir);
 	if (sl_netns_enter(h->netns_fd, &saved, &err) == 0) {
 		if (h->kind == SL_HOOK_XDP)
 			sl_detach_xdp(h);
@@ -396,8 +494,41 @@ int sl_dp_rule_add(struct sl_dp_hook *h, const struct sl_match *m, uint32_t *slo
 	return sl_dp_rule_add_action(h, m, &drop, slot_out, err);
 }
 
-int sl_dp_rule_add_action(struct sl_dp_hook *h, const struct sl_match *m,
-			  const struct sl_dp_action *act, uint32_t *slot_out, struct sl_err *err)
+/* Takes a free slot, or the one asked for (restore). */
+static int slot_take(struct sl_dp_hook *h, uint32_t want, uint32_t *slot, struct sl_err *err)
+{
+	if (want == UINT32_MAX) {
+		if (h->nfree == 0 && h->next_slot >= h->nslots)
+			return sl_err_set(err, ENOSPC, "%s%s%s holds %u rules, its maximum", h->ifname,
+					  h->ifname[0] ? " " : "", sl_hook_name(h->kind), h->nslots);
+		*slot = h->nfree ? h->free_slots[--h->nfree] : h->next_slot++;
+		return 0;
+	}
+	if (want >= h->nslots)
+		return sl_err_set(err, ENOSPC, "slot %u is beyond %s's %u rules", want, h->ifname,
+				  h->nslots);
+	if (h->slot_used[want])
+		return sl_err_set(err, EEXIST, "slot %u of %s is taken", want, h->ifname);
+	if (want >= h->next_slot) {
+		while (h->next_slot < want)
+			h->free_slots[h->nfree++] = h->next_slot++;
+		h->next_slot++;
+	} else {
+		uint32_t i = h->nfree;
+
+		while (i > 0 && h->free_slots[i - 1] != want)
+			i--;
+		if (i == 0)
+			return sl_err_set(err, EEXIST, "slot %u of %s is taken", want, h->ifname);
+		h->free_slots[i - 1] = h->free_slots[--h->nfree];
+	}
+	*slot = want;
+	return 0;
+}
+
+static int rule_add(struct sl_dp_hook *h, const struct sl_match *m,
+		    const struct sl_dp_action *act, uint32_t want_slot, uint32_t *slot_out,
+		    struct sl_err *err)
 {
 	bool pending[SL_MAX_SHAPES] = { false };
 	struct sl_entry *entries;
@@ -414,7 +545,7 @@ int sl_dp_rule_add_action(struct sl_dp_hook *h, const struct sl_match *m,
 	/* Redirect and rewrite rules are ranked together, so they share shapes. */
 	for (i = 0; i < n; i++)
 		entries[i].shape.action = sl_shape_action_of(act->kind);
-	if (h->nfree == 0 && h->next_slot >= h->nslots) {
+	if (want_slot == UINT32_MAX && h->nfree == 0 && h->next_slot >= h->nslots) {
 		free(entries);
 		return sl_err_set(err, ENOSPC, "%s%s%s holds %u rules, its maximum", h->ifname,
 				  h->ifname[0] ? " " : "", sl_hook_name(h->kind), h->nslots);
@@ -443,8 +574,14 @@ int sl_dp_rule_add_action(struct sl_dp_hook *h, const struct sl_match *m,
 		if (pending[i])
 			sl_fast_shape_masks(&h->fast, (uint32_t)i, &h->shapes[i]);
 
-	slot = h->nfree ? h->free_slots[--h->nfree] : h->next_slot++;
-	rc = zero_counters(h, slot);
+	rc = slot_take(h, want_slot, &slot, err);
+	if (rc) {
+		free(entries);
+		return rc;
+	}
+	/* A restored rule keeps counting where the previous daemon left it. */
+	if (want_slot == UINT32_MAX || !h->counters_kept)
+		rc = zero_counters(h, slot);
 	if (!rc && act->kind != SL_ACTION_DROP)
 		rc = bpf_map_update_elem(bpf_map__fd(h->skel->maps.sl_redirects), &slot,
 					 &act->redirect, 0);
@@ -503,6 +640,20 @@ undo_slot:
 	h->free_slots[h->nfree++] = slot;
 	free(entries);
 	return rc;
+}
+
+int sl_dp_rule_add_action(struct sl_dp_hook *h, const struct sl_match *m,
+			  const struct sl_dp_action *act, uint32_t *slot, struct sl_err *err)
+{
+	return rule_add(h, m, act, UINT32_MAX, slot, err);
+}
+
+int sl_dp_rule_restore(struct sl_dp_hook *h, const struct sl_match *m,
+		       const struct sl_dp_action *act, uint32_t slot, struct sl_err *err)
+{
+	uint32_t got;
+
+	return rule_add(h, m, act, slot, &got, err);
 }
 
 int sl_dp_rule_del(struct sl_dp_hook *h, uint32_t slot, struct sl_err *err)

@@ -30,6 +30,11 @@ struct sl_dp_opts {
 	 * tiny private one, enough for drop and redirect rules only.
 	 */
 	struct sl_dp_ct *ct;
+	/*
+	 * bpffs directory the hook pins its program and counters under
+	 * (pin.h), so they outlive the daemon; NULL: nothing is pinned.
+	 */
+	const char *pin_root;
 };
 
 const char *sl_hook_name(enum sl_hook_kind kind);
@@ -39,6 +44,19 @@ int sl_hook_parse(const char *text, enum sl_hook_kind *kind);
 int sl_dp_hook_open(const char *ifname, int netns_fd, enum sl_hook_kind kind,
 		    const struct sl_dp_opts *opts, struct sl_dp_hook **out, struct sl_err *err);
 /*
+ * The two halves of sl_dp_hook_open, for taking over a datapath a previous
+ * daemon left: prepare loads the program (keeping the pinned counters of
+ * this attach point), the rules are restored into it, and attach puts it in
+ * place of the old program in one step, so no packet sees an empty rule set.
+ */
+int sl_dp_hook_prepare(const char *ifname, int netns_fd, enum sl_hook_kind kind,
+		       const struct sl_dp_opts *opts, struct sl_dp_hook **out, struct sl_err *err);
+int sl_dp_hook_attach(struct sl_dp_hook *h, struct sl_err *err);
+/* Whether prepare found this attach point's counters pinned. */
+bool sl_dp_hook_counters_kept(const struct sl_dp_hook *h);
+/* The pin directory of this attach point, "" when not pinned. */
+const char *sl_dp_hook_pin_dir(const struct sl_dp_hook *h);
+/*
  * Loads the program without attaching it anywhere: for BPF_PROG_TEST_RUN
  * tests and benchmarks, which program rules the same way the daemon does.
  */
@@ -47,8 +65,10 @@ int sl_dp_hook_open_detached(enum sl_hook_kind kind, const struct sl_dp_opts *op
 /* File descriptor of the hook's loaded program. */
 int sl_dp_hook_prog_fd(const struct sl_dp_hook *h);
 
-/* Detaches and frees; tolerates an interface or namespace that is gone. */
+/* Detaches, unpins and frees; tolerates an interface or namespace that is gone. */
 void sl_dp_hook_close(struct sl_dp_hook *h);
+/* Frees the daemon's handle only: program, maps and pins stay in the kernel. */
+void sl_dp_hook_release(struct sl_dp_hook *h);
 
 /*
  * What a rule does. Redirects need a tc hook and a resolved target
@@ -68,6 +88,12 @@ int sl_dp_rule_add_action(struct sl_dp_hook *h, const struct sl_match *m,
 /* A drop rule. */
 int sl_dp_rule_add(struct sl_dp_hook *h, const struct sl_match *m, uint32_t *slot,
 		   struct sl_err *err);
+/*
+ * Installs a rule in the given slot, as a previous daemon left it: the
+ * slot's counters are kept when the hook's counters were.
+ */
+int sl_dp_rule_restore(struct sl_dp_hook *h, const struct sl_match *m,
+		       const struct sl_dp_action *act, uint32_t slot, struct sl_err *err);
 int sl_dp_rule_del(struct sl_dp_hook *h, uint32_t slot, struct sl_err *err);
 
 struct sl_dp_counters {

@@ -3,6 +3,7 @@
 #ifndef SLUICE_HOOK_INTERNAL_H
 #define SLUICE_HOOK_INTERNAL_H
 
+#include <limits.h>
 #include <net/if.h>
 #include <xdp/libxdp.h>
 
@@ -18,10 +19,13 @@ struct sl_dp_hook {
 	int netns_fd; /* our own dup, -1 for the daemon's namespace */
 
 	struct sluice_bpf *skel;
-	struct xdp_program *xdp;
+	struct xdp_program *xdp; /* NULL when attached in place of a stale program */
 	enum xdp_attach_mode xdp_mode;
 	bool created_clsact;
+	bool attached;
 	uint32_t prog_id;
+	char pin_dir[PATH_MAX]; /* "" = nothing pinned */
+	bool counters_kept;     /* counters came from the pin a previous daemon left */
 
 	struct sl_shape shapes[SL_MAX_SHAPES];
 	uint32_t shape_refs[SL_MAX_SHAPES]; /* entries using each shape; 0 = free */

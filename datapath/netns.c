@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 #define _GNU_SOURCE
+#include <dirent.h>
 #include <errno.h>
+#include <stdbool.h>
 #include <fcntl.h>
 #include <limits.h>
 #include <sched.h>
@@ -130,4 +132,54 @@ int sl_netns_sysctl_set(int fd, const char *path, const char *value, char *was,
 out:
 	sl_netns_leave(saved);
 	return rc;
+}
+
+/* Opens path when it is the network namespace ino; -1 otherwise. */
+static int open_if_ino(const char *path, uint64_t ino)
+{
+	struct stat st;
+	int fd;
+
+	if (stat(path, &st) || (uint64_t)st.st_ino != ino)
+		return -1;
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd >= 0 && ioctl(fd, NS_GET_NSTYPE) != CLONE_NEWNET) {
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+int sl_netns_open_by_ino(uint64_t ino, int *fd)
+{
+	static const char *const dirs[] = { "/run/netns", "/proc" };
+	char path[PATH_MAX];
+	uint64_t self = 0;
+
+	*fd = -1;
+	if (!sl_netns_self_ino(&self) && self == ino)
+		return 0;
+	for (size_t i = 0; i < sizeof(dirs) / sizeof(dirs[0]); i++) {
+		DIR *d = opendir(dirs[i]);
+		struct dirent *e;
+
+		if (!d)
+			continue;
+		while ((e = readdir(d))) {
+			bool proc = i == 1;
+
+			if (e->d_name[0] == '.' || (proc && (e->d_name[0] < '0' || e->d_name[0] > '9')))
+				continue;
+			if (snprintf(path, sizeof(path), proc ? "%s/%s/ns/net" : "%s/%s", dirs[i],
+				     e->d_name) >= (int)sizeof(path))
+				continue;
+			*fd = open_if_ino(path, ino);
+			if (*fd >= 0) {
+				closedir(d);
+				return 0;
+			}
+		}
+		closedir(d);
+	}
+	return -ENOENT;
 }

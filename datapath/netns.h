@@ -20,6 +20,12 @@ int sl_netns_ino(int fd, uint64_t *ino);
 /* Identity of the namespace the process runs in now. */
 int sl_netns_self_ino(uint64_t *ino);
 
+/*
+ * Finds a namespace by identity: ours (*fd = -1), one named under /run/netns,
+ * or one a process is in. -ENOENT when none is.
+ */
+int sl_netns_open_by_ino(uint64_t ino, int *fd);
+
 /* Switches into fd (no-op for -1); *saved restores it. */
 int sl_netns_enter(int fd, int *saved, struct sl_err *err);
 void sl_netns_leave(int saved);

@@ -342,10 +342,16 @@ static void test_table_and_help(void)
 		for (o = cmd->opts; o->name; o++) {
 			if (o->flags & CTL_OPT_POSITIONAL)
 				snprintf(want, sizeof(want), "\n  %s ", o->metavar);
+			else if (o->type == CTL_OPT_FLAG)
+				snprintf(want, sizeof(want), "\n  --%s ", o->name);
+			else if (o->short_name)
+				snprintf(want, sizeof(want), "\n  -%c, --%s %s ", o->short_name, o->name,
+					 o->metavar);
 			else
 				snprintf(want, sizeof(want), "\n  --%s %s ", o->name, o->metavar);
 			CHECK_CONTAINS(text, want);
-			CHECK_AT(__LINE__, o->help && o->metavar, "%s --%s", cmd->name, o->name);
+			CHECK_AT(__LINE__, o->help && (o->metavar || o->type == CTL_OPT_FLAG), "%s --%s",
+				 cmd->name, o->name);
 			for (o2 = o + 1; o2->name; o2++)
 				CHECK_AT(__LINE__, strcmp(o->name, o2->name), "%s: --%s twice",
 					 cmd->name, o->name);

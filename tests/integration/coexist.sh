@@ -56,6 +56,11 @@ check "second daemon has its own" test "$b" -ge 1
 check_eq "each lists only its own" "1 1" "$(ctl --json list | jq '.rules | length') $("$SLUICECTL" --socket "$T2_SOCK" --json list | jq '.rules | length')"
 kill -TERM "$second"; wait "$second"
 check_eq "second daemon stopped cleanly" 0 "$?"
-check_eq "and took its filter with it" "" "$(tc_filters "$C" "$CIF" egress)"
+check "its filter stays in place after SIGTERM (hitless restarts)" \
+	contains "$(tc_filters "$C" "$CIF" egress)" sluice_tc
 check_not "the first daemon's rule still drops" ping_ok "$C" 10.200.0.2
+check "second daemon --cleanup" "$SLUICED" --cleanup --socket "$T2_SOCK" --state-dir "$T_DIR/state2" \
+	--bpffs "$T_BPFFS-2"
+check_eq "cleanup took the second daemon's filter away" "" "$(tc_filters "$C" "$CIF" egress)"
 check_not "and left no directory on bpffs" test -e "$T_BPFFS-2"
+check_not "the first daemon's rule still drops after the cleanup" ping_ok "$C" 10.200.0.2

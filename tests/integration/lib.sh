@@ -160,6 +160,9 @@ cleanup() {
 		wait "$T_DAEMON_PID"
 		daemon_rc=$?
 	fi
+	# A stopped sluiced leaves its datapath in place (hitless restarts): take it away.
+	"$SLUICED" --cleanup --socket "$T_SOCK" --state-dir "$T_DIR/state" --bpffs "$T_BPFFS" \
+		2>>"$T_DIR/sluiced.log" || { log "FAIL: sluiced --cleanup"; T_FAILS=$((T_FAILS + 1)); }
 	for ns in "${T_NETNS[@]}"; do ip netns del "$ns" 2>/dev/null; done
 	for l in "${T_HOST_LINKS[@]}"; do ip link del "$l" 2>/dev/null; done
 	wait 2>/dev/null

@@ -906,7 +906,7 @@ static void test_loopback_rule(void)
 	want = fmt("{\"rules\":[{\"id\":%lld,\"kind\":\"drop\",\"name\":null,\"iface\":\"lo\","
 		   "\"netns\":null,\"hook\":\"tc-ingress\",\"src\":null,\"dst\":null,"
 		   "\"proto\":\"udp\",\"sport\":null,\"dport\":\"1-2\",\"ether-type\":null,"
-		   "\"packets\":0,\"bytes\":0}]}",
+		   "\"packets\":0,\"bytes\":0,\"attached\":true,\"detached_why\":null}]}",
 		   (long long)id);
 	SAME(res, want);
 	json_decref(res);
@@ -999,7 +999,7 @@ static void test_loopback_rule(void)
 	want = fmt("{\"id\":%lld,\"kind\":\"drop\",\"name\":\"web\",\"iface\":\"lo\","
 		   "\"netns\":null,\"hook\":\"tc-ingress\",\"src\":\"10.0.0.0/8\","
 		   "\"dst\":\"10.1.2.3\",\"proto\":\"tcp\",\"sport\":\"80\",\"dport\":\"1000-2000\","
-		   "\"ether-type\":\"ipv4\",\"packets\":0,\"bytes\":0}",
+		   "\"ether-type\":\"ipv4\",\"packets\":0,\"bytes\":0,\"attached\":true,\"detached_why\":null}",
 		   (long long)id2);
 	SAME(rule, want);
 	free(want);
