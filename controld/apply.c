@@ -35,10 +35,14 @@ static void put_back(struct sl_daemon *d, struct deleted *del, size_t n)
 		uint32_t action = SL_ACTION_DROP;
 		uint64_t id;
 
+		if (!kind || sl_rule_kind_parse(kind, &action)) {
+			sl_log(SL_LOG_ERROR, "apply rollback: rule %llu has no kind",
+			       (unsigned long long)del[i].id);
+			continue;
+		}
 		json_object_del(del[i].args, "kind");
 		json_object_del(del[i].args, "id");
-		if (!kind || sl_rule_kind_parse(kind, &action) ||
-		    sl_rule_spec_parse(action, del[i].args, &spec, &err) ||
+		if (sl_rule_spec_parse(action, del[i].args, &spec, &err) ||
 		    sl_ruleset_add_or_detach(d->rules, &spec, del[i].id, &id, &err))
 			sl_log(SL_LOG_ERROR, "apply rollback: rule %llu could not be put back: %s",
 			       (unsigned long long)del[i].id, err.msg);

@@ -159,7 +159,7 @@ json_t *sl_doc_export(struct sl_ruleset *rs, bool state)
 		struct sl_rule *r = sl_ruleset_at(rs, i);
 		json_t *item = sl_rule_to_args(r);
 
-		if (item && state)
+		if (item && state && r->slot != UINT32_MAX)
 			json_object_set_new(item, "slot", json_integer(r->slot));
 		if (!item || json_array_append_new(rules, item)) {
 			json_decref(rules);
