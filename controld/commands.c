@@ -1,5 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 #include <errno.h>
+#include <time.h>
+#include "sl_log.h"
 #include <string.h>
 #include <unistd.h>
 
@@ -146,7 +148,7 @@ static int add_rule(struct sl_daemon *d, json_t *args, uint32_t action, json_t *
 		rc = sl_ruleset_add(d->rules, &spec, &id, err);
 	if (rc)
 		return rc;
-	sl_state_changed(d);
+	sl_state_rule_added(d, sl_ruleset_get(d->rules, id));
 	*result = json_pack("{s:I}", "id", (json_int_t)id);
 	return 0;
 }
@@ -239,7 +241,7 @@ static int cmd_del(struct sl_daemon *d, json_t *args, json_t **result, struct sl
 	rc = sl_ruleset_del(d->rules, id, err);
 	if (rc)
 		return rc;
-	sl_state_changed(d);
+	sl_state_rule_deleted(d, id);
 	*result = json_pack("{s:I}", "id", (json_int_t)id);
 	return 0;
 }
@@ -333,11 +335,17 @@ static json_t *staging_take(struct sl_daemon *d, json_t *rules, const char *txn,
 	return all;
 }
 
+static double seconds_between(const struct timespec *a, const struct timespec *b)
+{
+	return (double)(b->tv_sec - a->tv_sec) + (double)(b->tv_nsec - a->tv_nsec) / 1e9;
+}
+
 static int cmd_apply(struct sl_daemon *d, json_t *args, json_t **result, struct sl_err *err)
 {
 	json_t *rules = json_object_get(args, "rules"), *all, *root;
 	json_t *dry = json_object_get(args, "dry-run"), *more_v = json_object_get(args, "more");
 	bool more = json_is_true(more_v);
+	struct timespec t0, t1, t2, t3;
 	struct sl_doc doc;
 	const char *txn;
 	int rc;
@@ -359,14 +367,23 @@ static int cmd_apply(struct sl_daemon *d, json_t *args, json_t **result, struct 
 	root = json_pack("{s:o}", "rules", all);
 	if (!root)
 		return sl_err_set(err, ENOMEM, "out of memory");
+	clock_gettime(CLOCK_MONOTONIC, &t0);
 	rc = sl_doc_parse(root, false, &doc, err);
-	json_decref(root);
-	if (rc)
+	if (rc) {
+		json_decref(root);
 		return rc;
+	}
+	clock_gettime(CLOCK_MONOTONIC, &t1);
 	rc = sl_apply(d, &doc, json_is_true(dry), result, err);
 	sl_doc_free(&doc);
+	clock_gettime(CLOCK_MONOTONIC, &t2);
 	if (!rc && !json_is_true(dry))
 		sl_state_changed(d);
+	clock_gettime(CLOCK_MONOTONIC, &t3);
+	sl_log(SL_LOG_DEBUG, "apply of %zu rules: parsed in %.3f s, applied in %.3f s, saved in %.3f s",
+	       json_array_size(json_object_get(root, "rules")),
+	       seconds_between(&t0, &t1), seconds_between(&t1, &t2), seconds_between(&t2, &t3));
+	json_decref(root);
 	return rc;
 }
 

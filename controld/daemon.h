@@ -23,6 +23,8 @@ struct sl_daemon {
 	const char *bpffs;
 	time_t started;
 	bool state_dirty; /* the last save failed; retried on the next change and timer */
+	uint64_t journal_seq;   /* sequence number of the last journal line written */
+	uint64_t journal_lines; /* lines in the journal since rules.json was written */
 	/*
 	 * A document too large for one request line arrives in parts (apply
 	 * with "more"): the rules gathered so far, under the client's txn name.

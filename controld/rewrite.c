@@ -66,6 +66,16 @@ int sl_rewrite_prepare(struct sl_rule_spec *spec, uint64_t rule_id, struct sl_na
 	if (!rw->has_src && !rw->has_dst && !rw->has_sport && !rw->has_dport)
 		return sl_err_set(err, EINVAL,
 				  "a rewrite needs at least one of to-src, to-dst, to-sport, to-dport");
+	/* Narrowing the match to the family below must not turn it into another one. */
+	if (m->has_ether_type && m->ether_type != ETHERTYPE_IP && m->ether_type != ETHERTYPE_IP6) {
+		const char *name = sl_ether_type_name(m->ether_type);
+
+		if (name)
+			return sl_err_set(err, EINVAL,
+					  "ether-type %s carries no IP packet to translate", name);
+		return sl_err_set(err, EINVAL, "ether-type 0x%04x carries no IP packet to translate",
+				  m->ether_type);
+	}
 	if (family < 0)
 		return sl_err_set(err, EINVAL, "to-src and to-dst must be of one family");
 	match_family = sl_match_family(m);

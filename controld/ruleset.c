@@ -143,6 +143,16 @@ static int attach_get(struct sl_ruleset *rs, const char *ifname, const char *net
 	uint64_t ino = 0;
 	int nsfd, rc;
 
+	/* Named as before: no need to open the namespace (bulk adds name one many times). */
+	for (size_t i = rs->nattaches; i > 0; i--) {
+		a = rs->attaches[i - 1];
+		if (a->dp && a->kind == kind && !strcmp(a->ifname, ifname) &&
+		    !strcmp(a->netns, netns ? netns : "")) {
+			*out = a;
+			return 0;
+		}
+	}
+	a = NULL;
 	rc = sl_netns_open(netns, &nsfd, err);
 	if (!rc) {
 		rc = nsfd >= 0 ? sl_netns_ino(nsfd, &ino) : sl_netns_self_ino(&ino);

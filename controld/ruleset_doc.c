@@ -83,7 +83,7 @@ static int cmp_id(const void *a, const void *b)
 int sl_doc_parse(json_t *root, bool state, struct sl_doc *doc, struct sl_err *err)
 {
 	static const char *const doc_keys[] = { "rules", "format", "version", "sluice", "next_id",
-						NULL };
+						"seq", NULL };
 	static const char *const export_keys[] = { "rules", NULL };
 	uint64_t next_id = 0, version = 0;
 	json_t *rules;
@@ -100,7 +100,8 @@ int sl_doc_parse(json_t *root, bool state, struct sl_doc *doc, struct sl_err *er
 
 		if (args_string(root, "format", true, &format, err) ||
 		    args_uint(root, "version", true, UINT32_MAX, &version, NULL, err) ||
-		    args_uint(root, "next_id", false, INT64_MAX, &next_id, NULL, err))
+		    args_uint(root, "next_id", false, INT64_MAX, &next_id, NULL, err) ||
+		    args_uint(root, "seq", false, INT64_MAX, &doc->seq, NULL, err))
 			return -EINVAL;
 		if (strcmp(format, SL_STATE_FORMAT) || version != SL_STATE_VERSION)
 			return sl_err_set(err, EINVAL, "not a sluice state file of version %d",
@@ -151,16 +152,29 @@ void sl_doc_free(struct sl_doc *doc)
 	memset(doc, 0, sizeof(*doc));
 }
 
+json_t *sl_doc_state_rule(const struct sl_rule *r)
+{
+	json_t *item = sl_rule_to_args(r);
+
+	if (item && r->slot != UINT32_MAX)
+		json_object_set_new(item, "slot", json_integer(r->slot));
+	return item;
+}
+
+int sl_doc_parse_rule(json_t *entry, struct sl_doc_rule *out, struct sl_err *err)
+{
+	memset(out, 0, sizeof(*out));
+	return entry_parse(entry, true, out, err);
+}
+
 json_t *sl_doc_export(struct sl_ruleset *rs, bool state)
 {
 	json_t *rules = json_array(), *doc;
 
 	for (size_t i = 0; rules && i < sl_ruleset_count(rs); i++) {
 		struct sl_rule *r = sl_ruleset_at(rs, i);
-		json_t *item = sl_rule_to_args(r);
+		json_t *item = state ? sl_doc_state_rule(r) : sl_rule_to_args(r);
 
-		if (item && state && r->slot != UINT32_MAX)
-			json_object_set_new(item, "slot", json_integer(r->slot));
 		if (!item || json_array_append_new(rules, item)) {
 			json_decref(rules);
 			return NULL;

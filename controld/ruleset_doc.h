@@ -26,6 +26,7 @@ struct sl_doc {
 	struct sl_doc_rule *rules;
 	size_t n;
 	uint64_t next_id; /* state file only; 0: none */
+	uint64_t seq;     /* state file only: the last journal line it includes */
 };
 
 /*
@@ -37,6 +38,10 @@ void sl_doc_free(struct sl_doc *doc);
 
 /* The live rule set in document form. */
 json_t *sl_doc_export(struct sl_ruleset *rs, bool state);
+/* One rule in the state file's form (with its slot). */
+json_t *sl_doc_state_rule(const struct sl_rule *r);
+/* Parses one rule of the state file's form. */
+int sl_doc_parse_rule(json_t *entry, struct sl_doc_rule *out, struct sl_err *err);
 /* A rule's canonical form (malloc()ed), as sl_doc_rule.canon. */
 char *sl_rule_canonical(const struct sl_rule *r);
 

@@ -30,9 +30,13 @@ int sl_state_save(struct sl_daemon *d, struct sl_err *err)
 {
 	char path[PATH_MAX], tmp[PATH_MAX];
 	json_t *doc = sl_doc_export(d->rules, true);
-	char *text = doc ? json_dumps(doc, JSON_COMPACT) : NULL;
+	char *text;
 	int fd = -1, dfd, rc = 0;
 
+	/* Journal lines up to here are in this file now. */
+	if (doc)
+		json_object_set_new(doc, "seq", json_integer((json_int_t)d->journal_seq));
+	text = doc ? json_dumps(doc, JSON_COMPACT) : NULL;
 	json_decref(doc);
 	if (!text)
 		return sl_err_set(err, ENOMEM, "out of memory");
@@ -66,7 +70,76 @@ int sl_state_save(struct sl_daemon *d, struct sl_err *err)
 			rc = sl_err_set(err, errno, "cannot sync %s: %s", d->state_dir, strerror(errno));
 		close(dfd);
 	}
+	/* Lines left by a crash here are older than "seq" and skipped on load. */
+	if (!rc && snprintf(path, sizeof(path), "%s/%s", d->state_dir, SL_JOURNAL_FILE) <
+			   (int)sizeof(path))
+		unlink(path);
+	d->journal_lines = 0;
 	return rc;
+}
+
+/* Appends one line ({"seq": N, "add": rule} or {"seq": N, "del": id}) and syncs it. */
+static int journal_append(struct sl_daemon *d, json_t *line, struct sl_err *err)
+{
+	char path[PATH_MAX];
+	char *text;
+	int fd, rc = 0;
+
+	if (!line)
+		return sl_err_set(err, ENOMEM, "out of memory");
+	json_object_set_new(line, "seq", json_integer((json_int_t)(d->journal_seq + 1)));
+	text = json_dumps(line, JSON_COMPACT);
+	json_decref(line);
+	if (!text)
+		return sl_err_set(err, ENOMEM, "out of memory");
+	snprintf(path, sizeof(path), "%s/%s", d->state_dir, SL_JOURNAL_FILE);
+	fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
+	if (fd < 0)
+		rc = -errno;
+	if (!rc) {
+		size_t len = strlen(text);
+
+		text[len] = '\n'; /* json_dumps left room: the NUL */
+		rc = write_all(fd, text, len + 1);
+	}
+	if (!rc && fdatasync(fd))
+		rc = -errno;
+	if (fd >= 0)
+		close(fd);
+	free(text);
+	if (rc)
+		return sl_err_set(err, -rc, "cannot append to %s: %s", path, strerror(-rc));
+	d->journal_seq++;
+	d->journal_lines++;
+	return 0;
+}
+
+/* One change: a journal line, or the whole file when the journal has grown or failed. */
+static void journal_change(struct sl_daemon *d, json_t *line)
+{
+	struct sl_err err = { 0 };
+
+	if (d->state_dirty || d->journal_lines >= 1024 + sl_ruleset_count(d->rules)) {
+		json_decref(line);
+		sl_state_changed(d);
+		return;
+	}
+	if (journal_append(d, line, &err)) {
+		sl_log(SL_LOG_ERROR, "%s; saving the whole rule set instead", err.msg);
+		sl_state_changed(d);
+	}
+}
+
+void sl_state_rule_added(struct sl_daemon *d, const struct sl_rule *r)
+{
+	json_t *rule = sl_doc_state_rule(r);
+
+	journal_change(d, rule ? json_pack("{s:o}", "add", rule) : NULL);
+}
+
+void sl_state_rule_deleted(struct sl_daemon *d, uint64_t id)
+{
+	journal_change(d, json_pack("{s:I}", "del", (json_int_t)id));
 }
 
 void sl_state_changed(struct sl_daemon *d)
@@ -83,6 +156,72 @@ void sl_state_changed(struct sl_daemon *d)
 	if (d->state_dirty)
 		sl_log(SL_LOG_INFO, "state saved again");
 	d->state_dirty = false;
+}
+
+/* One journal line; lines the snapshot already holds (seq) are skipped. */
+static int journal_apply(struct sl_daemon *d, json_t *line, struct sl_err *err)
+{
+	json_t *add = json_object_get(line, "add"), *del = json_object_get(line, "del");
+	json_t *seq = json_object_get(line, "seq");
+	struct sl_doc_rule rule;
+	uint64_t id;
+	int rc;
+
+	if (!json_is_integer(seq) || (!add == !del))
+		return sl_err_set(err, EINVAL, "not a journal line");
+	if ((uint64_t)json_integer_value(seq) <= d->journal_seq)
+		return 0;
+	d->journal_seq = (uint64_t)json_integer_value(seq);
+	d->journal_lines++;
+	if (del) {
+		if (!json_is_integer(del))
+			return sl_err_set(err, EINVAL, "del: not a rule id");
+		if (!sl_ruleset_get(d->rules, (uint64_t)json_integer_value(del)))
+			return 0;
+		return sl_ruleset_del(d->rules, (uint64_t)json_integer_value(del), err);
+	}
+	rc = sl_doc_parse_rule(add, &rule, err);
+	if (!rc)
+		rc = sl_ruleset_add_detached(d->rules, &rule.spec, rule.id, rule.slot, &id, err);
+	free(rule.canon);
+	return rc;
+}
+
+static int journal_replay(struct sl_daemon *d, struct sl_err *err)
+{
+	char path[PATH_MAX], *line = NULL;
+	size_t cap = 0, n = 0;
+	ssize_t len;
+	FILE *f;
+	int rc = 0;
+
+	snprintf(path, sizeof(path), "%s/%s", d->state_dir, SL_JOURNAL_FILE);
+	f = fopen(path, "re");
+	if (!f)
+		return errno == ENOENT ? 0 : sl_err_set(err, errno, "cannot read %s: %s", path,
+						       strerror(errno));
+	while (!rc && (len = getline(&line, &cap, f)) > 0) {
+		struct sl_err e = { 0 };
+		json_error_t jerr;
+		json_t *j;
+
+		n++;
+		/* A line cut short by a crash is the last one, and was never acknowledged. */
+		if (line[len - 1] != '\n') {
+			sl_log(SL_LOG_WARN, "%s: ignoring the unfinished last line %zu", path, n);
+			break;
+		}
+		j = json_loadb(line, (size_t)len, JSON_REJECT_DUPLICATES, &jerr);
+		if (!j || journal_apply(d, j, &e))
+			rc = sl_err_set(err, EINVAL, "journal %s is damaged at line %zu: %s", path, n,
+					j ? e.msg : jerr.text);
+		json_decref(j);
+	}
+	free(line);
+	fclose(f);
+	if (!rc && n)
+		sl_log(SL_LOG_INFO, "replayed %zu changes from %s", n, path);
+	return rc;
 }
 
 int sl_state_load(struct sl_daemon *d, bool *found, struct sl_err *err)
@@ -128,7 +267,8 @@ int sl_state_load(struct sl_daemon *d, bool *found, struct sl_err *err)
 		}
 	}
 	sl_ruleset_set_next_id(d->rules, doc.next_id);
+	d->journal_seq = doc.seq;
 	sl_log(SL_LOG_INFO, "loaded %zu rules from %s", doc.n, path);
 	sl_doc_free(&doc);
-	return 0;
+	return journal_replay(d, err);
 }

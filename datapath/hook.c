@@ -579,9 +579,14 @@ static int rule_add(struct sl_dp_hook *h, const struct sl_match *m,
 		free(entries);
 		return rc;
 	}
-	/* A restored rule keeps counting where the previous daemon left it. */
-	if (want_slot == UINT32_MAX || !h->counters_kept)
+	/*
+	 * A restored rule keeps counting where the previous daemon left it; a
+	 * slot of a new map that never held a rule is zero already.
+	 */
+	if (h->counters_kept ? want_slot == UINT32_MAX : slot < h->slots_dirty)
 		rc = zero_counters(h, slot);
+	if (slot >= h->slots_dirty)
+		h->slots_dirty = slot + 1;
 	if (!rc && act->kind != SL_ACTION_DROP)
 		rc = bpf_map_update_elem(bpf_map__fd(h->skel->maps.sl_redirects), &slot,
 					 &act->redirect, 0);

@@ -43,6 +43,7 @@ struct sl_dp_hook {
 	uint32_t nslots, nrules;
 	uint32_t *free_slots;
 	uint32_t nfree, next_slot;
+	uint32_t slots_dirty; /* slots from here on have never counted: their counters are zero */
 	int ncpus;
 };
 

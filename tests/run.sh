@@ -23,3 +23,5 @@ echo "=== build and test under AddressSanitizer + UndefinedBehaviorSanitizer"
 export ASAN_OPTIONS=detect_leaks=1:abort_on_error=0
 export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
 run_suite build-asan -DSLUICE_SANITIZE=ON
+echo "=== fuzz the wire protocol and rule parser (libFuzzer, bounded)"
+bash tests/fuzz/run.sh "${SLUICE_FUZZ_SECONDS:-60}"
