@@ -25,7 +25,9 @@
 #define BPF_FS_MAGIC 0xcafe4a11
 #endif
 
-enum { OPT_CT_MAX = 256, OPT_CT_TIMEOUT, OPT_NAT_PORTS, OPT_CLEANUP, OPT_CONFIG };
+enum { OPT_CT_MAX = 256, OPT_CT_TIMEOUT, OPT_NAT_PORTS, OPT_CLEANUP, OPT_CONFIG, OPT_MAX_RULES };
+
+#define DEFAULT_MAX_RULES 1048576
 
 #define DEFAULT_SOCKET "/run/sluice/sluiced.sock"
 #define DEFAULT_STATE_DIR "/var/lib/sluice"
@@ -44,6 +46,7 @@ static void usage(FILE *out)
 		"  -d, --state-dir DIR     state directory (default " DEFAULT_STATE_DIR ")\n"
 		"  -b, --bpffs DIR         BPF filesystem directory for pins (default " DEFAULT_BPFFS ")\n"
 		"  -r, --rule-slots N      rules per interface and hook (default 131072)\n"
+		"      --max-rules N       rules in total (default 1048576)\n"
 		"      --ct-max N          translated flows conntrack holds (default 32768)\n"
 		"      --ct-timeout NAME=SECONDS\n"
 		"                          idle timeout of a flow state, repeatable: tcp-syn (60),\n"
@@ -249,6 +252,7 @@ int main(int argc, char **argv)
 		{ "ct-timeout", required_argument, NULL, OPT_CT_TIMEOUT },
 		{ "nat-ports", required_argument, NULL, OPT_NAT_PORTS },
 		{ "config", required_argument, NULL, 'c' },
+		{ "max-rules", required_argument, NULL, OPT_MAX_RULES },
 		{ "cleanup", no_argument, NULL, OPT_CLEANUP },
 		{ "log-level", required_argument, NULL, 'l' },
 		{ "version", no_argument, NULL, 'V' },
@@ -267,6 +271,7 @@ int main(int argc, char **argv)
 	struct sl_port_range ports;
 	const char *config = NULL;
 	bool do_cleanup = false;
+	uint32_t max_rules = DEFAULT_MAX_RULES;
 	char sockdir[PATH_MAX];
 	int c, lfd, rc;
 
@@ -274,6 +279,12 @@ int main(int argc, char **argv)
 		switch (c) {
 		case 'c': config = optarg; break;
 		case OPT_CLEANUP: do_cleanup = true; break;
+		case OPT_MAX_RULES:
+			if (parse_slots(optarg, &max_rules)) {
+				fprintf(stderr, "sluiced: --max-rules: '%s' is not 1-16777216\n", optarg);
+				return 2;
+			}
+			break;
 		case 's': d.socket_path = optarg; break;
 		case 'd': d.state_dir = optarg; break;
 		case 'b': d.bpffs = optarg; break;
@@ -359,6 +370,7 @@ int main(int argc, char **argv)
 		sl_dp_ct_free(d.ct);
 		return 1;
 	}
+	sl_ruleset_set_max(d.rules, max_rules);
 	d.started = time(NULL);
 	if (restore(&d) || (config && apply_config(&d, config))) {
 		sl_ruleset_release(d.rules);

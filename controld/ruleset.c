@@ -20,8 +20,14 @@ struct sl_ruleset {
 	struct sl_attach **attaches;
 	size_t nattaches;
 	uint64_t next_id;
+	size_t max_rules; /* 0: no limit */
 	struct sl_rule *dup[DUP_BUCKETS];
 };
+
+void sl_ruleset_set_max(struct sl_ruleset *rs, size_t max_rules)
+{
+	rs->max_rules = max_rules;
+}
 
 struct sl_ruleset *sl_ruleset_new(const struct sl_dp_opts *opts)
 {
@@ -365,6 +371,9 @@ static int rule_add(struct sl_ruleset *rs, const struct sl_rule_spec *spec_in,
 		return sl_err_set(err, EINVAL, "rule id %llu is out of range", (unsigned long long)rid);
 	if (want_id && sl_ruleset_get(rs, want_id))
 		return sl_err_set(err, EEXIST, "rule %llu exists", (unsigned long long)want_id);
+	if (rs->max_rules && rs->nrules >= rs->max_rules)
+		return sl_err_set(err, ENOSPC, "sluiced holds %zu rules, its maximum (--max-rules)",
+				  rs->max_rules);
 	/* The redirect target is checked before anything is attached, for a live add. */
 	rc = rule_action(&spec, rid, how == ATTACH_NOW, &act, err);
 	if (rc)

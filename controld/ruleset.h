@@ -83,6 +83,8 @@ int sl_rewrite_prepare(struct sl_rule_spec *spec, uint64_t rule_id, struct sl_na
 struct sl_ruleset;
 
 struct sl_ruleset *sl_ruleset_new(const struct sl_dp_opts *opts);
+/* Rules in total; adds past it fail with ENOSPC. 0: no limit. */
+void sl_ruleset_set_max(struct sl_ruleset *rs, size_t max_rules);
 /* Removes every rule, detaching all hooks. */
 void sl_ruleset_free(struct sl_ruleset *rs);
 /* Frees the table only: programs, maps and pins stay in place (a hitless restart). */

@@ -193,13 +193,27 @@ static int client_process(struct sl_daemon *d, struct client *c)
 	return 0;
 }
 
-/* After any I/O: send what is queued, then wait for what the client needs next. */
-static void client_settle(int epfd, struct client *c)
+/*
+ * After any I/O: send what is queued, serve request lines held back by
+ * backpressure once the output has drained below the mark (no new input may
+ * ever come to wake them), then wait for what the client needs next.
+ */
+static void client_settle(struct sl_daemon *d, int epfd, struct client *c)
 {
-	if (client_flush(c))
-		client_close(epfd, c);
-	else
-		client_update_events(epfd, c);
+	for (;;) {
+		if (client_flush(c)) {
+			client_close(epfd, c);
+			return;
+		}
+		if (c->closing || c->wlen - c->woff > SL_WBUF_PAUSE ||
+		    !memchr(c->rbuf, '\n', c->rlen))
+			break;
+		if (client_process(d, c)) {
+			client_close(epfd, c);
+			return;
+		}
+	}
+	client_update_events(epfd, c);
 }
 
 static void client_readable(struct sl_daemon *d, int epfd, struct client *c)
@@ -224,7 +238,7 @@ static void client_readable(struct sl_daemon *d, int epfd, struct client *c)
 			return;
 		}
 	}
-	client_settle(epfd, c);
+	client_settle(d, epfd, c);
 }
 
 static void client_writable(struct sl_daemon *d, int epfd, struct client *c)
@@ -233,12 +247,7 @@ static void client_writable(struct sl_daemon *d, int epfd, struct client *c)
 		client_close(epfd, c);
 		return;
 	}
-	/* Lines held back by backpressure can be served now. */
-	if (c->paused && c->wlen - c->woff <= SL_WBUF_PAUSE && client_process(d, c)) {
-		client_close(epfd, c);
-		return;
-	}
-	client_settle(epfd, c);
+	client_settle(d, epfd, c);
 }
 
 /* Tells a refused peer why, best effort, without waiting for it. */

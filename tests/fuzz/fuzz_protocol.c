@@ -34,6 +34,7 @@
 #include "protocol.h"
 #include "rule_json.h"
 #include "ruleset.h"
+#include "ruleset_doc.h"
 
 static void fuzz_fail(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
 
@@ -261,6 +262,37 @@ static void fuzz_add(const char *cmd, json_t *args)
 		fuzz_rewrite_prepare(&spec);
 }
 
+/* apply's document, and the same rules as a state file: validated, never installed. */
+static void fuzz_document(json_t *args)
+{
+	json_t *rules = json_object_get(args, "rules");
+	json_t *docs[2];
+
+	if (!rules)
+		return;
+	docs[0] = json_pack("{s:O}", "rules", rules);
+	docs[1] = json_pack("{s:s, s:i, s:O}", "format", SL_STATE_FORMAT, "version",
+			    SL_STATE_VERSION, "rules", rules);
+	for (int i = 0; i < 2; i++) {
+		struct sl_err err = { 0 };
+		struct sl_doc doc;
+		int rc;
+
+		if (!docs[i])
+			continue;
+		rc = sl_doc_parse(docs[i], i == 1, &doc, &err);
+		if (rc) {
+			check_refusal(rc, NULL, &err, "sl_doc_parse");
+		} else {
+			for (size_t r = 0; r < doc.n; r++)
+				CHECK(doc.rules[r].canon && doc.rules[r].spec.ifname,
+				      "document rule %zu without canonical form", r);
+			sl_doc_free(&doc);
+		}
+		json_decref(docs[i]);
+	}
+}
+
 static void fuzz_line(const char *line, size_t len)
 {
 	struct sl_err err = { 0 };
@@ -291,6 +323,8 @@ static void fuzz_line(const char *line, size_t len)
 	if (!strcmp(rq.cmd->name, "add-drop") || !strcmp(rq.cmd->name, "add-redirect") ||
 	    !strcmp(rq.cmd->name, "add-rewrite"))
 		fuzz_add(rq.cmd->name, rq.args);
+	if (!strcmp(rq.cmd->name, "apply"))
+		fuzz_document(rq.args);
 	sl_request_release(&rq);
 }
 
