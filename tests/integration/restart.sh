@@ -22,13 +22,17 @@ ip -n "$S" route add default via 10.61.2.1
 ip netns exec "$M" sysctl -qw net.ipv4.ip_forward=0
 start_daemon || exit 1
 
-# udp_gets PORT: whether one datagram from $C reaches a receiver in $S (bounded).
+# udp_gets PORT [SEND_PORT]: whether a datagram from $C sent to SEND_PORT (default
+# PORT) reaches a receiver on PORT in $S (bounded).
 udp_gets() {
-	local out="$T_DIR/udp.$1"
+	local out="$T_DIR/udp.$1" to=${2:-$1}
 	: >"$out"
 	bg_in "$S" timeout 3 socat -u "UDP-RECV:$1,reuseaddr" "OPEN:$out,append"
 	wait_port "$S" "$1" udp || return 1
-	for _ in 1 2 3; do echo "dgram" | ip netns exec "$C" socat -u - "UDP:10.61.2.2:$1"; sleep 0.1; done
+	for _ in 1 2 3; do
+		echo "dgram" | ip netns exec "$C" socat -u - "UDP:10.61.2.2:$to,sourceport=40000,reuseaddr"
+		sleep 0.1
+	done
 	sleep 0.3
 	kill "${T_PIDS[-1]}" 2>/dev/null
 	wait "${T_PIDS[-1]}" 2>/dev/null
@@ -45,6 +49,12 @@ new_rule drop "drop udp 9999 at the server" add-drop --iface "$SIF" --netns "$S"
 check "ping crosses the gateway" ping_ok "$C" 10.61.2.2 3
 check "udp 9998 arrives" udp_gets 9998
 check_not "udp 9999 is dropped" udp_gets 9999
+# A translated flow: DNAT on the client's egress, 6000 -> 6001 (replies restored on its ingress).
+new_rule dnat "dnat udp 6000 -> 6001" add-rewrite --iface "$CIF" --netns "$C" --hook tc-egress \
+	--proto udp --dst 10.61.2.2 --dport 6000 --to-dport 6001 || exit 1
+check "a datagram to 6000 reaches 6001" udp_gets 6001 6000
+flows_before=$(ctl --json conntrack | jq -c '[.flows[] | .original] | sort')
+check "the flow is in conntrack" test "$flows_before" != "[]"
 before=$(ctl export)
 check "state file written" test -s "$state_file"
 
@@ -67,6 +77,8 @@ wait "$pinger"
 loss=$(sed -n 's/.* \([0-9.]*\)% packet loss.*/\1/p' "$T_DIR/ping.txt")
 check_eq "ping stream of 4000 across kill -9 and restart: loss %" 0 "$loss"
 check_eq "export identical after restart" "$before" "$(ctl export)"
+check_eq "the translated flow survived the restarts" "$flows_before" \
+	"$(ctl --json conntrack | jq -c '[.flows[] | .original] | sort')"
 check_ge "forward counter carried on across restarts" "$((fwd_before + 3000))" \
 	"$(rule_stat "$fwd" packets)"
 check_eq "rule ids kept" "drop" "$(rule_field "$drop" kind)"
