@@ -135,6 +135,23 @@ static struct sl_dp_hook *hook_alloc(enum sl_hook_kind kind, const struct sl_dp_
 	return h;
 }
 
+/* Opens, sizes and loads the BPF object: programs and maps exist, nothing is attached. */
+static int hook_load(struct sl_dp_hook *h, struct sl_err *err)
+{
+	int rc;
+
+	h->skel = sluice_bpf__open();
+	if (!h->skel)
+		return sl_err_set(err, errno, "cannot open BPF object: %s", strerror(errno));
+	rc = sl_skel_prepare(h, err);
+	if (rc)
+		return rc;
+	rc = sluice_bpf__load(h->skel);
+	if (rc)
+		return sl_err_set(err, -rc, "cannot load BPF programs: %s", strerror(-rc));
+	return sl_hook_loaded(h, err);
+}
+
 int sl_dp_hook_open_detached(enum sl_hook_kind kind, const struct sl_dp_opts *opts,
 			     struct sl_dp_hook **out, struct sl_err *err)
 {
@@ -143,27 +160,13 @@ int sl_dp_hook_open_detached(enum sl_hook_kind kind, const struct sl_dp_opts *op
 
 	if (!h)
 		return sl_err_set(err, ENOMEM, "out of memory");
-	h->skel = sluice_bpf__open();
-	if (!h->skel) {
-		rc = sl_err_set(err, errno, "cannot open BPF object: %s", strerror(errno));
-		goto fail;
-	}
-	rc = sl_skel_prepare(h, err);
-	if (rc)
-		goto fail;
-	rc = sluice_bpf__load(h->skel);
+	rc = hook_load(h, err);
 	if (rc) {
-		rc = sl_err_set(err, -rc, "cannot load BPF programs: %s", strerror(-rc));
-		goto fail;
+		hook_free(h);
+		return rc;
 	}
-	rc = sl_hook_loaded(h, err);
-	if (rc)
-		goto fail;
 	*out = h;
 	return 0;
-fail:
-	hook_free(h);
-	return rc;
 }
 
 int sl_dp_hook_prog_fd(const struct sl_dp_hook *h)
@@ -217,20 +220,7 @@ int sl_dp_hook_prepare(const char *ifname, int netns_fd, enum sl_hook_kind kind,
 				opts->pin_root);
 		goto fail;
 	}
-	h->skel = sluice_bpf__open();
-	if (!h->skel) {
-		rc = sl_err_set(err, errno, "cannot open BPF object: %s", strerror(errno));
-		goto fail;
-	}
-	rc = sl_skel_prepare(h, err);
-	if (rc)
-		goto fail;
-	rc = sluice_bpf__load(h->skel);
-	if (rc) {
-		rc = sl_err_set(err, -rc, "cannot load BPF programs: %s", strerror(-rc));
-		goto fail;
-	}
-	rc = sl_hook_loaded(h, err);
+	rc = hook_load(h, err);
 	if (rc)
 		goto fail;
 	*out = h;

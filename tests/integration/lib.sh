@@ -193,6 +193,27 @@ two_hosts() {
 	veth_pair "$C" "$CIF" 10.200.0.1/24 "$S" "$SIF" 10.200.0.2/24 fd00:200::1/64 fd00:200::2/64
 }
 
+# Client, middle and server namespaces (N: the test's second address byte):
+#   $C ($CIF 10.N.1.2 fd00:N:1::2) -- ($M0 10.N.1.1 fd00:N:1::1) $M
+#   ($M1 10.N.2.1 fd00:N:2::1) -- $S ($SIF 10.N.2.2 fd00:N:2::2)
+# with default routes through the middle; forwarding there is the test's business.
+three_hosts() {
+	local n=$1
+	mkns C c && mkns M m && mkns S s || return 1
+	CIF=$(ifname c)
+	SIF=$(ifname s)
+	M0=$(ifname m0)
+	M1=$(ifname m1)
+	veth_pair "$C" "$CIF" "10.$n.1.2/24" "$M" "$M0" "10.$n.1.1/24" "fd00:$n:1::2/64" \
+		"fd00:$n:1::1/64" || return 1
+	veth_pair "$S" "$SIF" "10.$n.2.2/24" "$M" "$M1" "10.$n.2.1/24" "fd00:$n:2::2/64" \
+		"fd00:$n:2::1/64" || return 1
+	ip -n "$C" route add default via "10.$n.1.1"
+	ip -n "$C" -6 route add default via "fd00:$n:1::1"
+	ip -n "$S" route add default via "10.$n.2.1"
+	ip -n "$S" -6 route add default via "fd00:$n:2::1"
+}
+
 # new_rule VAR WHAT CTL_ARGS...: runs `sluicectl --json CTL_ARGS` (an add-*
 # command) and stores the new rule's id in VAR. Passes; or fails with the
 # daemon's message, leaves VAR empty and returns 1.

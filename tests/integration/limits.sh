@@ -62,9 +62,11 @@ check "... naming --max-rules" grep -q -- "--max-rules" "$T_DIR/err"
 check_eq "still 12" 12 "$(ctl --json list | jq '.rules | length')"
 
 # --- (b) line length: 65536 bytes with the newline is the most there is
-timeout 60 python3 - "$T_SOCK" >"$T_DIR/lines" 2>&1 <<'PY'
+timeout 60 python3 - "$T_SOCK" "$T_HERE" >"$T_DIR/lines" 2>&1 <<'PY'
 import json, socket, sys
 path = sys.argv[1]
+sys.path.insert(0, sys.argv[2])
+from raw_client import replies
 
 def conn():
     s = socket.socket(socket.AF_UNIX)
@@ -76,18 +78,6 @@ def padded(total):
     """A hello request of exactly `total` bytes, the newline included (JSON whitespace)."""
     head, tail = b'{"id":"pad","cmd":"hello"', b'}\n'
     return head + b' ' * (total - len(head) - len(tail)) + tail
-
-def replies(s):
-    data = b''
-    while True:
-        try:
-            chunk = s.recv(65536)
-        except OSError:
-            break
-        if not chunk:
-            break
-        data += chunk
-    return [json.loads(l) for l in data.splitlines() if l.strip()]
 
 def code(r):
     return "ok" if r.get("ok") else r["error"]["code"]

@@ -62,27 +62,9 @@ ctl_as() {
 # so the send may fail (EPIPE) and the end may be a reset: both are the end.
 raw_as() {
 	local -n who=$1
-	as_user "${who[@]}" -- timeout 10 "$PY" - "$T_SOCK" <<'PY'
-import socket, sys
-s = socket.socket(socket.AF_UNIX)
-s.settimeout(5)
-s.connect(sys.argv[1])
-try:
-    s.sendall(b'{"id":1,"cmd":"hello"}\n{"id":2,"cmd":"status"}\n')
-    s.shutdown(socket.SHUT_WR)
-except OSError:
-    pass
-data = b''
-while True:
-    try:
-        chunk = s.recv(65536)
-    except OSError:
-        break
-    if not chunk:
-        break
-    data += chunk
-sys.stdout.write(data.decode())
-PY
+	# The script comes in on stdin: the repository need not be readable by WHO.
+	as_user "${who[@]}" -- timeout 10 "$PY" - "$T_SOCK" --shutdown \
+		--send $'{"id":1,"cmd":"hello"}\n{"id":2,"cmd":"status"}\n' <"$T_HERE/raw_client.py"
 }
 
 check_eq "socket is 0660 root:sluice" "660 root sluice" "$(stat -c '%a %U %G' "$T_SOCK")"

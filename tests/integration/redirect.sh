@@ -13,17 +13,7 @@
 T_NAME=redirect
 . "$(dirname "$0")/lib.sh"
 
-mkns C c && mkns M m && mkns S s || exit 1
-CIF=$(ifname c)
-SIF=$(ifname s)
-M0=$(ifname m0)
-M1=$(ifname m1)
-veth_pair "$C" "$CIF" 10.51.1.2/24 "$M" "$M0" 10.51.1.1/24 fd00:51:1::2/64 fd00:51:1::1/64 || exit 1
-veth_pair "$S" "$SIF" 10.51.2.2/24 "$M" "$M1" 10.51.2.1/24 fd00:51:2::2/64 fd00:51:2::1/64 || exit 1
-ip -n "$C" route add default via 10.51.1.1
-ip -n "$C" -6 route add default via fd00:51:1::1
-ip -n "$S" route add default via 10.51.2.1
-ip -n "$S" -6 route add default via fd00:51:2::1
+three_hosts 51 || exit 1
 # Every checksum is computed in software and verified by the receiver.
 for spec in "$C $CIF" "$M $M0" "$M $M1" "$S $SIF"; do
 	set -- $spec

@@ -10,15 +10,7 @@
 T_NAME=restart
 . "$(dirname "$0")/lib.sh"
 
-mkns C c && mkns M m && mkns S s || exit 1
-CIF=$(ifname c)
-SIF=$(ifname s)
-M0=$(ifname m0)
-M1=$(ifname m1)
-veth_pair "$C" "$CIF" 10.61.1.2/24 "$M" "$M0" 10.61.1.1/24 || exit 1
-veth_pair "$S" "$SIF" 10.61.2.2/24 "$M" "$M1" 10.61.2.1/24 || exit 1
-ip -n "$C" route add default via 10.61.1.1
-ip -n "$S" route add default via 10.61.2.1
+three_hosts 61 || exit 1
 ip netns exec "$M" sysctl -qw net.ipv4.ip_forward=0
 start_daemon || exit 1
 
