@@ -107,11 +107,12 @@ static int cmd_status(struct sl_daemon *d, json_t *args, json_t **result, struct
 	for (size_t i = 0; i < n; i++)
 		json_array_append_new(hooks, attach_json(sl_ruleset_attach_at(d->rules, i)));
 
-	*result = json_pack("{s:s, s:i, s:I, s:I, s:s, s:s, s:s, s:o}", "version", SLUICE_VERSION,
-			    "pid", (int)getpid(), "uptime_s", (json_int_t)(time(NULL) - d->started),
-			    "rules", (json_int_t)sl_ruleset_count(d->rules), "socket",
-			    d->socket_path, "state_dir", d->state_dir, "bpffs", d->bpffs, "hooks",
-			    hooks);
+	*result = json_pack("{s:s, s:i, s:I, s:I, s:s, s:s, s:b, s:s, s:o}", "version",
+			    SLUICE_VERSION, "pid", (int)getpid(), "uptime_s",
+			    (json_int_t)(time(NULL) - d->started), "rules",
+			    (json_int_t)sl_ruleset_count(d->rules), "socket", d->socket_path,
+			    "state_dir", d->state_dir, "state_saved", !d->state_dirty, "bpffs",
+			    d->bpffs, "hooks", hooks);
 	if (iface) {
 		int nsfd, rc = sl_netns_open(netns, &nsfd, err);
 		json_t *attached;

@@ -706,6 +706,53 @@ out:
 	return rc;
 }
 
+/*
+ * Redirect targets of a's installed rules that were recreated (another
+ * ifindex now, e.g. a container's veth) are resolved again and the rule
+ * pointed at them. Targets live in a's namespace (a kernel constraint).
+ */
+static void attach_retarget(struct sl_ruleset *rs, struct sl_attach *a)
+{
+	struct sl_err err = { 0 };
+	int nsfd = -1, saved;
+
+	for (size_t i = 0; i < rs->nrules; i++) {
+		struct sl_rule *r = rs->rules[i];
+		struct sl_rule_spec spec;
+		struct sl_redirect now;
+		unsigned int ifindex;
+		int rc;
+
+		if (r->attach != a || !r->installed || !r->redirect.mode || !r->redirect.to[0])
+			continue;
+		if (nsfd < 0 && sl_netns_open(a->netns, &nsfd, &err))
+			return;
+		if (sl_netns_enter(nsfd, &saved, &err))
+			break;
+		ifindex = if_nametoindex(r->redirect.to);
+		sl_netns_leave(saved);
+		if (!ifindex || ifindex == r->resolved.ifindex)
+			continue;
+		sl_rule_spec_of(r, &spec);
+		rc = resolve_redirect(&spec, sl_match_family(&spec.match), &now, &err);
+		if (!rc) {
+			rc = sl_dp_rule_set_redirect(a->dp, r->slot, &now);
+			if (rc)
+				sl_err_set(&err, -rc, "%s", strerror(-rc));
+		}
+		if (rc) {
+			sl_log(SL_LOG_WARN, "rule %llu: redirect target %s came back but cannot be used: %s",
+			       (unsigned long long)r->id, r->redirect.to, err.msg);
+			continue;
+		}
+		sl_log(SL_LOG_INFO, "rule %llu: redirect target %s is back (ifindex %u, was %u)",
+		       (unsigned long long)r->id, r->redirect.to, now.ifindex, r->resolved.ifindex);
+		r->resolved = now;
+	}
+	if (nsfd >= 0)
+		close(nsfd);
+}
+
 int sl_ruleset_resync(struct sl_ruleset *rs)
 {
 	int changed = 0;
@@ -716,6 +763,7 @@ int sl_ruleset_resync(struct sl_ruleset *rs)
 
 		if (a->dp && attach_intact(a)) {
 			attach_install(rs, a);
+			attach_retarget(rs, a);
 			continue;
 		}
 		if (a->dp) {

@@ -683,6 +683,16 @@ int sl_dp_rule_del(struct sl_dp_hook *h, uint32_t slot, struct sl_err *err)
 	return 0;
 }
 
+int sl_dp_rule_set_redirect(struct sl_dp_hook *h, uint32_t slot, const struct sl_redirect *r)
+{
+	if (slot >= h->nslots || !h->slot_used[slot] || h->slot_action[slot] == SL_ACTION_DROP)
+		return -ENOENT;
+	/* One map value, replaced whole: a packet sees the old target or the new one. */
+	return bpf_map_update_elem(bpf_map__fd(h->skel->maps.sl_redirects), &slot, r, BPF_EXIST)
+		       ? -errno
+		       : 0;
+}
+
 void sl_dp_hook_reply_point(struct sl_dp_hook *h, bool on)
 {
 	if (on)

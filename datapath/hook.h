@@ -95,6 +95,8 @@ int sl_dp_rule_add(struct sl_dp_hook *h, const struct sl_match *m, uint32_t *slo
 int sl_dp_rule_restore(struct sl_dp_hook *h, const struct sl_match *m,
 		       const struct sl_dp_action *act, uint32_t slot, struct sl_err *err);
 int sl_dp_rule_del(struct sl_dp_hook *h, uint32_t slot, struct sl_err *err);
+/* Points a redirect (or rewrite) rule at its target anew, e.g. a recreated interface. */
+int sl_dp_rule_set_redirect(struct sl_dp_hook *h, uint32_t slot, const struct sl_redirect *r);
 
 struct sl_dp_counters {
 	uint64_t packets, bytes;

@@ -2,7 +2,7 @@
 # Interface churn: rules name interfaces and namespaces. When a veth is
 # deleted (or a container's namespace goes) its rules stay configured and are
 # shown detached; when it comes back they are attached again on their own and
-# handle traffic again.
+# handle traffic again. A redirect whose target veth is recreated follows it.
 T_NAME=churn
 . "$(dirname "$0")/lib.sh"
 
@@ -52,3 +52,22 @@ check_not "ping dropped in the new namespace" ping_ok "$C" 10.200.0.2
 check "deleting a detached-then-attached rule works" ctl del "$xdp_id"
 check "ping passes after del" ping_ok "$C" 10.200.0.2
 check_not "no XDP program left" xdp_attached "$S" "$SIF"
+
+# A redirect target recreated (a container's veth): the rule follows the new one.
+mkns T t || exit 1
+TIF=$(ifname t)
+TPEER=$(ifname tp)
+veth_pair "$S" "$TIF" 10.202.0.1/24 "$T" "$TPEER" 10.202.0.2/24 || exit 1
+new_rule redir "redirect to $TIF" add-redirect --iface "$SIF" --netns "$S" --dst 10.202.0.0/24 \
+	--to "$TIF" --mode egress || exit 1
+peer_mac() { ip -n "$T" -j link show dev "$TPEER" | jq -r '.[0].address'; }
+check_eq "the redirect writes the peer's MAC" "$(peer_mac)" "$(rule_field "$redir" set_dst_mac)"
+ip -n "$S" link del "$TIF"
+veth_pair "$S" "$TIF" 10.202.0.1/24 "$T" "$TPEER" 10.202.0.2/24 || exit 1
+for _ in $(seq 1 50); do
+	[ "$(rule_field "$redir" set_dst_mac)" = "$(peer_mac)" ] && break
+	sleep 0.1
+done
+check_eq "after the target was recreated, the new peer's MAC" "$(peer_mac)" \
+	"$(rule_field "$redir" set_dst_mac)"
+check "the daemon says so" grep -q "redirect target $TIF is back" "$T_DIR/sluiced.log"

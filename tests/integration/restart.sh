@@ -95,7 +95,16 @@ rm -f "$state_file"
 check_eq "missing state file over a live datapath: refused" 1 "$?"
 check "the message says what to do" grep -q "cleanup" "$T_DIR/bad.log"
 cp "$T_DIR/rules.good" "$state_file"
+journal="$T_DIR/state/rules.journal"
+echo '{"seq":999999,"add":{"kind":"drop","proto":"icmp"}}' >"$journal"
+"$SLUICED" --socket "$T_SOCK" --state-dir "$T_DIR/state" --bpffs "$T_BPFFS" 2>"$T_DIR/bad.log"
+check_eq "damaged journal: refused" 1 "$?"
+check "the message names the journal and the line" grep -q "rules.journal is damaged at line 1" \
+	"$T_DIR/bad.log"
+# A last line cut short by a crash was never acknowledged: skipped.
+printf '{"seq":999999,"del":' >"$journal"
 start_daemon || exit 1
+check "an unfinished last journal line is skipped" grep -q "unfinished last line" "$T_DIR/sluiced.log"
 check_eq "export identical after the refusals" "$before" "$(ctl export)"
 
 # flush: every program, filter and pin goes.
