@@ -70,12 +70,8 @@ int sl_apply(struct sl_daemon *d, const struct sl_doc *doc, bool dry_run, json_t
 		goto out;
 	}
 	for (i = 0; i < nlive; i++) {
-		live[i].canon = sl_rule_canonical(sl_ruleset_at(d->rules, i));
+		live[i].canon = sl_ruleset_at(d->rules, i)->canon;
 		live[i].idx = i;
-		if (!live[i].canon) {
-			rc = sl_err_set(err, ENOMEM, "out of memory");
-			goto out;
-		}
 	}
 	for (i = 0; i < doc->n; i++) {
 		want[i].canon = doc->rules[i].canon;
@@ -157,8 +153,6 @@ done:
 	if (!*result)
 		rc = sl_err_set(err, ENOMEM, "out of memory");
 out:
-	for (i = 0; live && i < nlive; i++)
-		free((char *)live[i].canon);
 	for (i = 0; del && i < ndel; i++)
 		json_decref(del[i].args);
 	json_decref(added_json);

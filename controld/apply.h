@@ -17,4 +17,11 @@
 int sl_apply(struct sl_daemon *d, const struct sl_doc *doc, bool dry_run, json_t **result,
 	     struct sl_err *err);
 
+/*
+ * The apply command: {"rules": [...]} in one request, or the document's
+ * text ("document"), in parts ("more": true and a "txn" name on all but the
+ * last) when it is larger than a request line.
+ */
+int sl_cmd_apply(struct sl_daemon *d, json_t *args, json_t **result, struct sl_err *err);
+
 #endif

@@ -1,7 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 #include <errno.h>
-#include <time.h>
-#include "sl_log.h"
 #include <string.h>
 #include <unistd.h>
 
@@ -30,10 +28,7 @@ static const char *const add_rewrite_args[] = { "iface", "netns", "hook", "name"
 static const char *const flush_args[] = { "rule", NULL };
 static const char *const list_args[] = { "iface", "netns", "hook", NULL };
 static const char *const id_args[] = { "id", NULL };
-static const char *const apply_args[] = { "rules", "dry-run", "more", "txn", NULL };
-
-/* Staged parts of an apply older than this are abandoned. */
-#define SL_STAGING_TIMEOUT_S 60
+static const char *const apply_args[] = { "rules", "document", "dry-run", "more", "txn", NULL };
 
 static int cmd_hello(struct sl_daemon *d, json_t *args, json_t **result, struct sl_err *err);
 
@@ -288,104 +283,8 @@ static int cmd_stats(struct sl_daemon *d, json_t *args, json_t **result, struct 
 static int cmd_export(struct sl_daemon *d, json_t *args, json_t **result, struct sl_err *err)
 {
 	(void)args;
-	*result = sl_doc_export(d->rules, false);
+	*result = sl_doc_export(d->rules);
 	return *result ? 0 : sl_err_set(err, ENOMEM, "out of memory");
-}
-
-static void staging_reset(struct sl_daemon *d)
-{
-	json_decref(d->staging.rules);
-	d->staging.rules = NULL;
-	d->staging.txn[0] = '\0';
-}
-
-/* Adds this part's rules to the staged ones; returns the whole list so far (a new reference). */
-static json_t *staging_take(struct sl_daemon *d, json_t *rules, const char *txn, bool more,
-			    struct sl_err *err)
-{
-	json_t *all;
-
-	if (d->staging.rules && time(NULL) - d->staging.touched > SL_STAGING_TIMEOUT_S)
-		staging_reset(d);
-	if (!txn && more) {
-		sl_err_set(err, EINVAL, "more needs txn, the name of the transfer");
-		return NULL;
-	}
-	if (txn && d->staging.rules && strcmp(txn, d->staging.txn)) {
-		sl_err_set(err, EBUSY, "another apply is being transferred; retry in %d s",
-			   SL_STAGING_TIMEOUT_S);
-		return NULL;
-	}
-	if (!txn || !d->staging.rules) {
-		if (!more)
-			return json_incref(rules);
-		if (strlen(txn) >= sizeof(d->staging.txn)) {
-			sl_err_set(err, EINVAL, "txn is longer than %zu bytes",
-				   sizeof(d->staging.txn) - 1);
-			return NULL;
-		}
-		d->staging.rules = json_array();
-		snprintf(d->staging.txn, sizeof(d->staging.txn), "%s", txn);
-	}
-	json_array_extend(d->staging.rules, rules);
-	d->staging.touched = time(NULL);
-	if (more)
-		return json_incref(d->staging.rules);
-	all = json_incref(d->staging.rules);
-	staging_reset(d);
-	return all;
-}
-
-static double seconds_between(const struct timespec *a, const struct timespec *b)
-{
-	return (double)(b->tv_sec - a->tv_sec) + (double)(b->tv_nsec - a->tv_nsec) / 1e9;
-}
-
-static int cmd_apply(struct sl_daemon *d, json_t *args, json_t **result, struct sl_err *err)
-{
-	json_t *rules = json_object_get(args, "rules"), *all, *root;
-	json_t *dry = json_object_get(args, "dry-run"), *more_v = json_object_get(args, "more");
-	bool more = json_is_true(more_v);
-	struct timespec t0, t1, t2, t3;
-	struct sl_doc doc;
-	const char *txn;
-	int rc;
-
-	if (args_string(args, "txn", false, &txn, err))
-		return -EINVAL;
-	if (!json_is_array(rules))
-		return sl_err_set(err, EINVAL, "rules: must be an array of rules");
-	if ((dry && !json_is_boolean(dry)) || (more_v && !json_is_boolean(more_v)))
-		return sl_err_set(err, EINVAL, "dry-run and more must be true or false");
-	all = staging_take(d, rules, txn, more, err);
-	if (!all)
-		return -err->code;
-	if (more) {
-		*result = json_pack("{s:I}", "staged", (json_int_t)json_array_size(all));
-		json_decref(all);
-		return 0;
-	}
-	root = json_pack("{s:o}", "rules", all);
-	if (!root)
-		return sl_err_set(err, ENOMEM, "out of memory");
-	clock_gettime(CLOCK_MONOTONIC, &t0);
-	rc = sl_doc_parse(root, false, &doc, err);
-	if (rc) {
-		json_decref(root);
-		return rc;
-	}
-	clock_gettime(CLOCK_MONOTONIC, &t1);
-	rc = sl_apply(d, &doc, json_is_true(dry), result, err);
-	sl_doc_free(&doc);
-	clock_gettime(CLOCK_MONOTONIC, &t2);
-	if (!rc && !json_is_true(dry))
-		sl_state_changed(d);
-	clock_gettime(CLOCK_MONOTONIC, &t3);
-	sl_log(SL_LOG_DEBUG, "apply of %zu rules: parsed in %.3f s, applied in %.3f s, saved in %.3f s",
-	       json_array_size(json_object_get(root, "rules")),
-	       seconds_between(&t0, &t1), seconds_between(&t1, &t2), seconds_between(&t2, &t3));
-	json_decref(root);
-	return rc;
 }
 
 static int cmd_flush(struct sl_daemon *d, json_t *args, json_t **result, struct sl_err *err)
@@ -415,7 +314,7 @@ static const struct sl_command commands[] = {
 	{ "del", cmd_del, id_args },
 	{ "stats", cmd_stats, id_args },
 	{ "export", cmd_export, no_args },
-	{ "apply", cmd_apply, apply_args },
+	{ "apply", sl_cmd_apply, apply_args },
 	{ "flush", cmd_flush, no_args },
 	{ NULL, NULL, NULL },
 };

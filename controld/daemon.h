@@ -27,10 +27,11 @@ struct sl_daemon {
 	uint64_t journal_lines; /* lines in the journal since rules.json was written */
 	/*
 	 * A document too large for one request line arrives in parts (apply
-	 * with "more"): the rules gathered so far, under the client's txn name.
+	 * with "more"): its text so far, under the client's txn name.
 	 */
 	struct {
-		json_t *rules;
+		char *text;
+		size_t len, cap;
 		char txn[64];
 		time_t touched;
 	} staging;

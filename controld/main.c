@@ -394,7 +394,7 @@ int main(int argc, char **argv)
 	/* The datapath stays in place (pinned), for the next sluiced to take over. */
 	sl_ruleset_release(d.rules);
 	sl_dp_ct_free(d.ct);
-	json_decref(d.staging.rules);
+	free(d.staging.text);
 	sl_log(SL_LOG_INFO, "stopped; the datapath stays in place");
 	return rc ? 1 : 0;
 }

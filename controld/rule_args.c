@@ -143,6 +143,15 @@ json_t *sl_spec_to_args(const struct sl_rule_spec *spec)
 	return o;
 }
 
+char *sl_spec_canonical(const struct sl_rule_spec *spec)
+{
+	json_t *args = sl_spec_to_args(spec);
+	char *text = args ? json_dumps(args, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
+
+	json_decref(args);
+	return text;
+}
+
 json_t *sl_rule_to_args(const struct sl_rule *r)
 {
 	struct sl_rule_spec spec;

@@ -21,6 +21,11 @@ int sl_rule_spec_parse(uint32_t action, json_t *args, struct sl_rule_spec *spec,
 
 /* {"kind": ..., add arguments...}: only the fields given, in canonical spelling. */
 json_t *sl_spec_to_args(const struct sl_rule_spec *spec);
+/*
+ * sl_spec_to_args() as one compact line with sorted keys (malloc()ed): equal
+ * rules have equal texts, so documents and live rules compare as strings.
+ */
+char *sl_spec_canonical(const struct sl_rule_spec *spec);
 /* The same for a rule, with its "id" first. */
 json_t *sl_rule_to_args(const struct sl_rule *r);
 

@@ -8,6 +8,7 @@
 
 #include "conntrack.h"
 #include "netns.h"
+#include "rule_args.h"
 #include "ruleset.h"
 #include "sl_log.h"
 
@@ -39,6 +40,13 @@ struct sl_ruleset *sl_ruleset_new(const struct sl_dp_opts *opts)
 		rs->opts = *opts;
 	rs->next_id = 1;
 	return rs;
+}
+
+static void rule_free(struct sl_rule *r)
+{
+	if (r)
+		free(r->canon);
+	free(r);
 }
 
 static size_t dup_bucket(const struct sl_attach *a, const struct sl_match *m)
@@ -392,7 +400,7 @@ static int rule_add(struct sl_ruleset *rs, const struct sl_rule_spec *spec_in,
 		return sl_err_set(err, ENOMEM, "out of memory");
 	rc = attach_get(rs, spec.ifname, spec.netns, spec.kind, how, &a, err);
 	if (rc) {
-		free(r);
+		rule_free(r);
 		return rc;
 	}
 
@@ -402,7 +410,7 @@ static int rule_add(struct sl_ruleset *rs, const struct sl_rule_spec *spec_in,
 		if (d->attach == a && (d->action == SL_ACTION_DROP) == (act.kind == SL_ACTION_DROP) &&
 		    d->priority == act.priority &&
 		    !memcmp(&d->match, &spec.match, sizeof(d->match))) {
-			free(r);
+			rule_free(r);
 			attach_release(rs, a);
 			return sl_err_set(err, EEXIST, "rule %llu already matches exactly this on %s %s%s",
 					  (unsigned long long)d->id, a->ifname, sl_hook_name(a->kind),
@@ -425,6 +433,19 @@ static int rule_add(struct sl_ruleset *rs, const struct sl_rule_spec *spec_in,
 	r->slot = slot;
 	if (spec.name)
 		snprintf(r->name, sizeof(r->name), "%s", spec.name);
+	if (spec.canon && !strcmp(a->netns, spec.netns ? spec.netns : "")) {
+		r->canon = strdup(spec.canon);
+	} else {
+		struct sl_rule_spec as_named;
+
+		sl_rule_spec_of(r, &as_named);
+		r->canon = sl_spec_canonical(&as_named);
+	}
+	if (!r->canon) {
+		rule_free(r);
+		attach_release(rs, a);
+		return sl_err_set(err, ENOMEM, "out of memory");
+	}
 
 	if (act.kind == SL_ACTION_REWRITE) {
 		const char *rif;
@@ -433,7 +454,7 @@ static int rule_add(struct sl_ruleset *rs, const struct sl_rule_spec *spec_in,
 		reply_point(&spec, &rif, &rkind);
 		rc = attach_get(rs, rif, spec.netns, rkind, how, &ra, err);
 		if (rc) {
-			free(r);
+			rule_free(r);
 			attach_release(rs, a);
 			return rc;
 		}
@@ -447,7 +468,7 @@ static int rule_add(struct sl_ruleset *rs, const struct sl_rule_spec *spec_in,
 				reply_point_ref(ra, false);
 				attach_release(rs, ra);
 			}
-			free(r);
+			rule_free(r);
 			attach_release(rs, a);
 			return rc;
 		}
@@ -540,7 +561,7 @@ int sl_ruleset_del(struct sl_ruleset *rs, uint64_t id, struct sl_err *err)
 	r->attach->nrules--;
 	rule_release_replies(rs, r);
 	attach_release(rs, r->attach);
-	free(r);
+	rule_free(r);
 	return 0;
 }
 
@@ -552,7 +573,7 @@ void sl_ruleset_free(struct sl_ruleset *rs)
 		rs->rules[i]->attach->nrules = 0;
 		if (rs->rules[i]->reply_attach)
 			rs->rules[i]->reply_attach->nreplies = 0;
-		free(rs->rules[i]);
+		rule_free(rs->rules[i]);
 	}
 	while (rs->nattaches)
 		attach_release(rs, rs->attaches[rs->nattaches - 1]);
@@ -566,7 +587,7 @@ void sl_ruleset_release(struct sl_ruleset *rs)
 	if (!rs)
 		return;
 	for (size_t i = 0; i < rs->nrules; i++)
-		free(rs->rules[i]);
+		rule_free(rs->rules[i]);
 	for (size_t i = 0; i < rs->nattaches; i++) {
 		sl_dp_hook_release(rs->attaches[i]->dp);
 		free(rs->attaches[i]);
@@ -593,7 +614,7 @@ size_t sl_ruleset_flush(struct sl_ruleset *rs)
 			r->attach->nrules--;
 			rule_release_replies(rs, r);
 			attach_release(rs, r->attach);
-			free(r);
+			rule_free(r);
 		}
 		n++;
 	}

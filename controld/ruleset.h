@@ -55,6 +55,7 @@ struct sl_rule {
 	struct sl_attach *reply_attach;   /* rewrite: where its replies are restored */
 	uint32_t slot;               /* in attach->dp; kept as a hint while detached */
 	bool installed;              /* in the datapath now (its attach point attached) */
+	char *canon;                 /* sl_spec_canonical() of the rule: apply compares, state saves it */
 	struct sl_rule *dup_next;    /* chain of the duplicate-detection table */
 };
 
@@ -69,6 +70,7 @@ struct sl_rule_spec {
 	uint16_t priority; /* ranked rules: lower wins (default SL_DEFAULT_PRIORITY) */
 	struct sl_redirect_spec redirect; /* rewrite: mode 0 = no redirect */
 	struct sl_rewrite_spec rewrite;
+	const char *canon; /* NULL, or sl_spec_canonical() of this spec, already computed */
 };
 
 #define SL_DEFAULT_PRIORITY 100

@@ -9,65 +9,54 @@
 #include "rule_args.h"
 #include "ruleset_doc.h"
 
-static char *canonical(json_t *args)
+/* The names a rule of kind cmd may have in a document: the add's arguments, id, slot, kind. */
+static bool known_member(const struct sl_command *cmd, const char *name, bool state)
 {
-	char *text = args ? json_dumps(args, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
-
-	json_decref(args);
-	return text;
-}
-
-char *sl_rule_canonical(const struct sl_rule *r)
-{
-	struct sl_rule_spec spec;
-
-	sl_rule_spec_of(r, &spec);
-	return canonical(sl_spec_to_args(&spec));
+	if (!strcmp(name, "kind") || !strcmp(name, "id") || (state && !strcmp(name, "slot")))
+		return true;
+	for (const char *const *a = cmd->args; *a; a++)
+		if (!strcmp(*a, name))
+			return true;
+	return false;
 }
 
 static int entry_parse(json_t *entry, bool state, struct sl_doc_rule *out, struct sl_err *err)
 {
-	static const char *const meta[] = { "id", "slot", "kind", NULL };
 	const struct sl_command *cmd;
 	uint64_t id = 0, slot = UINT32_MAX;
 	char cmd_name[32];
-	const char *kind;
+	const char *kind, *name;
 	uint32_t action;
-	bool has_slot;
-	json_t *args;
+	json_t *v;
 	int rc;
 
 	if (!json_is_object(entry))
 		return sl_err_set(err, EINVAL, "a rule must be a JSON object");
 	if (args_string(entry, "kind", true, &kind, err) ||
 	    args_uint(entry, "id", false, INT64_MAX, &id, NULL, err) ||
-	    args_uint(entry, "slot", false, UINT32_MAX - 1, &slot, &has_slot, err))
+	    (state && args_uint(entry, "slot", false, UINT32_MAX - 1, &slot, NULL, err)))
 		return -EINVAL;
-	if (has_slot && !state)
-		return sl_err_set(err, EINVAL, "unknown argument 'slot'");
 	if (sl_rule_kind_parse(kind, &action))
 		return sl_err_set(err, EINVAL, "kind: '%s' is not drop, redirect or rewrite", kind);
 	snprintf(cmd_name, sizeof(cmd_name), "add-%s", kind);
 	cmd = sl_command_find(cmd_name);
-	args = json_copy(entry);
-	if (!cmd || !args) {
-		json_decref(args);
-		return sl_err_set(err, ENOMEM, "out of memory");
+	if (!cmd)
+		return sl_err_set(err, ENOSYS, "no command %s", cmd_name);
+	json_object_foreach(entry, name, v) {
+		(void)v;
+		if (!known_member(cmd, name, state))
+			return sl_err_set(err, EINVAL, "unknown argument '%s' for %s", name, cmd_name);
 	}
-	for (const char *const *m = meta; *m; m++)
-		json_object_del(args, *m);
-	/* The strings stay alive: the document holds them too. */
-	rc = args_check_known(args, cmd->args, cmd_name, err);
-	if (!rc)
-		rc = sl_rule_spec_parse(action, args, &out->spec, err);
-	json_decref(args);
+	/* The parsers read only their own members: kind, id and slot pass unseen. */
+	rc = sl_rule_spec_parse(action, entry, &out->spec, err);
 	if (!rc)
 		rc = sl_rule_spec_check(&out->spec, err);
 	if (rc)
 		return rc;
 	out->id = id;
 	out->slot = (uint32_t)slot;
-	out->canon = canonical(sl_spec_to_args(&out->spec));
+	out->canon = sl_spec_canonical(&out->spec);
+	out->spec.canon = out->canon;
 	if (!out->canon)
 		return sl_err_set(err, ENOMEM, "out of memory");
 	return 0;
@@ -167,25 +156,17 @@ int sl_doc_parse_rule(json_t *entry, struct sl_doc_rule *out, struct sl_err *err
 	return entry_parse(entry, true, out, err);
 }
 
-json_t *sl_doc_export(struct sl_ruleset *rs, bool state)
+json_t *sl_doc_export(struct sl_ruleset *rs)
 {
-	json_t *rules = json_array(), *doc;
+	json_t *rules = json_array();
 
 	for (size_t i = 0; rules && i < sl_ruleset_count(rs); i++) {
-		struct sl_rule *r = sl_ruleset_at(rs, i);
-		json_t *item = state ? sl_doc_state_rule(r) : sl_rule_to_args(r);
+		json_t *item = sl_rule_to_args(sl_ruleset_at(rs, i));
 
 		if (!item || json_array_append_new(rules, item)) {
 			json_decref(rules);
 			return NULL;
 		}
 	}
-	if (!rules)
-		return NULL;
-	if (!state)
-		return json_pack("{s:o}", "rules", rules);
-	doc = json_pack("{s:s, s:i, s:s, s:I, s:o}", "format", SL_STATE_FORMAT, "version",
-			SL_STATE_VERSION, "sluice", SLUICE_VERSION, "next_id",
-			(json_int_t)sl_ruleset_next_id(rs), "rules", rules);
-	return doc;
+	return rules ? json_pack("{s:o}", "rules", rules) : NULL;
 }

@@ -26,37 +26,52 @@ static int write_all(int fd, const char *buf, size_t len)
 	return 0;
 }
 
+/*
+ * The file's text, one rule a line: each rule's canonical form (kept with
+ * it) with its id and counter slot in front, so saving builds no JSON.
+ */
+static int write_rules(struct sl_daemon *d, int fd)
+{
+	FILE *f = fdopen(fd, "w");
+	size_t n = sl_ruleset_count(d->rules);
+
+	if (!f) {
+		int rc = -errno;
+
+		close(fd);
+		return rc;
+	}
+	fprintf(f, "{\"format\":\"%s\",\"version\":%d,\"sluice\":\"%s\",\"next_id\":%llu,\"seq\":%llu,\"rules\":[",
+		SL_STATE_FORMAT, SL_STATE_VERSION, SLUICE_VERSION,
+		(unsigned long long)sl_ruleset_next_id(d->rules), (unsigned long long)d->journal_seq);
+	for (size_t i = 0; i < n; i++) {
+		const struct sl_rule *r = sl_ruleset_at(d->rules, i);
+
+		fprintf(f, "%s\n{\"id\":%llu,", i ? "," : "", (unsigned long long)r->id);
+		if (r->slot != UINT32_MAX)
+			fprintf(f, "\"slot\":%u,", r->slot);
+		fputs(r->canon + 1, f); /* past its '{' */
+	}
+	fputs("\n]}\n", f);
+	if (fflush(f) || fsync(fd)) {
+		int rc = -errno;
+
+		fclose(f);
+		return rc;
+	}
+	return fclose(f) ? -errno : 0;
+}
+
 int sl_state_save(struct sl_daemon *d, struct sl_err *err)
 {
 	char path[PATH_MAX], tmp[PATH_MAX];
-	json_t *doc = sl_doc_export(d->rules, true);
-	char *text;
-	int fd = -1, dfd, rc = 0;
+	int fd, dfd, rc = 0;
 
-	/* Journal lines up to here are in this file now. */
-	if (doc)
-		json_object_set_new(doc, "seq", json_integer((json_int_t)d->journal_seq));
-	text = doc ? json_dumps(doc, JSON_COMPACT) : NULL;
-	json_decref(doc);
-	if (!text)
-		return sl_err_set(err, ENOMEM, "out of memory");
 	if (snprintf(path, sizeof(path), "%s/%s", d->state_dir, SL_STATE_FILE) >= (int)sizeof(path) ||
-	    snprintf(tmp, sizeof(tmp), "%s/.%s.tmp", d->state_dir, SL_STATE_FILE) >= (int)sizeof(tmp)) {
-		free(text);
+	    snprintf(tmp, sizeof(tmp), "%s/.%s.tmp", d->state_dir, SL_STATE_FILE) >= (int)sizeof(tmp))
 		return sl_err_set(err, ENAMETOOLONG, "state dir path is too long");
-	}
 	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-	if (fd < 0)
-		rc = -errno;
-	if (!rc)
-		rc = write_all(fd, text, strlen(text));
-	if (!rc)
-		rc = write_all(fd, "\n", 1);
-	if (!rc && fsync(fd))
-		rc = -errno;
-	if (fd >= 0 && close(fd) && !rc)
-		rc = -errno;
-	free(text);
+	rc = fd < 0 ? -errno : write_rules(d, fd);
 	if (!rc && rename(tmp, path))
 		rc = -errno;
 	if (rc) {

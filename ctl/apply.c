@@ -10,35 +10,78 @@
 #include "apply.h"
 #include "client.h"
 
-static json_t *load_document(const char *file, struct ctl_err *err)
+/* The whole file ("-": standard input); the daemon parses and validates it. */
+static char *read_document(const char *file, size_t *len, struct ctl_err *err)
 {
-	json_error_t jerr;
-	json_t *doc, *rules;
+	FILE *f = strcmp(file, "-") ? fopen(file, "re") : stdin;
+	size_t cap = 1 << 16, n = 0;
+	char *buf = NULL, *grown;
 
-	doc = strcmp(file, "-") ? json_load_file(file, JSON_REJECT_DUPLICATES, &jerr)
-				: json_loadf(stdin, JSON_REJECT_DUPLICATES, &jerr);
-	if (!doc) {
-		ctl_err_set(err, EINVAL, "%s: line %d: %s", strcmp(file, "-") ? file : "stdin",
-			    jerr.line, jerr.text);
+	if (!f) {
+		ctl_err_set(err, errno, "cannot open %s: %s", file, strerror(errno));
 		return NULL;
 	}
-	rules = json_object_get(doc, "rules");
-	if (!json_is_object(doc) || !json_is_array(rules)) {
-		json_decref(doc);
-		ctl_err_set(err, EINVAL, "%s: expected {\"rules\": [...]}, as `sluicectl export` prints",
-			    file);
-		return NULL;
+	for (;;) {
+		if (!(grown = realloc(buf, cap + 1))) {
+			ctl_err_set(err, ENOMEM, "out of memory");
+			goto fail;
+		}
+		buf = grown;
+		n += fread(buf + n, 1, cap - n, f);
+		if (n < cap)
+			break;
+		cap *= 2;
 	}
-	return doc;
+	if (ferror(f)) {
+		ctl_err_set(err, EIO, "cannot read %s", file);
+		goto fail;
+	}
+	if (f != stdin)
+		fclose(f);
+	buf[n] = '\0';
+	*len = n;
+	return buf;
+fail:
+	if (f != stdin)
+		fclose(f);
+	free(buf);
+	return NULL;
 }
 
-/* One request on the open connection; *result only for the last. */
+/* Bytes c takes inside a JSON string. */
+static size_t escaped_len(unsigned char c)
+{
+	if (c == '"' || c == '\\' || c == '\b' || c == '\f' || c == '\n' || c == '\r' || c == '\t')
+		return 2;
+	return c < 0x20 ? 6 : 1;
+}
+
+/*
+ * Where the part starting at text ends: CTL_APPLY_CHUNK bytes once escaped,
+ * at most, and never inside a UTF-8 sequence (a JSON string must be valid).
+ */
+static size_t part_end(const char *text, size_t len)
+{
+	size_t i = 0, escaped = 0, cut = 0;
+
+	while (i < len && escaped + escaped_len((unsigned char)text[i]) <= CTL_APPLY_CHUNK) {
+		escaped += escaped_len((unsigned char)text[i]);
+		i++;
+		if (i == len || (unsigned char)text[i] < 0x80 || (unsigned char)text[i] >= 0xc0)
+			cut = i;
+	}
+	return i == len ? len : cut;
+}
+
+/* One request on the open connection. */
 static int exchange(int fd, json_t *args, int timeout_ms, json_t **result, struct ctl_err *err)
 {
 	size_t req_len, reply_len;
 	char *req, *reply;
 	int rc;
 
+	if (!args)
+		return ctl_err_set(err, ENOMEM, "out of memory");
 	rc = ctl_request_format("apply", args, &req, &req_len, err);
 	if (rc)
 		return rc;
@@ -56,56 +99,37 @@ int ctl_apply_send(const char *socket_path, json_t *args, int timeout_ms, json_t
 {
 	const char *file = json_string_value(json_object_get(args, "file"));
 	bool dry = json_is_true(json_object_get(args, "dry-run"));
-	json_t *doc, *rules, *chunk, *part = NULL;
-	size_t i, bytes = 0;
-	char txn[64];
+	size_t len, off = 0;
+	char txn[64], *text;
 	int fd, rc;
 
-	doc = load_document(file ? file : "-", err);
-	if (!doc)
+	text = read_document(file ? file : "-", &len, err);
+	if (!text)
 		return -EINVAL;
 	rc = ctl_connect(socket_path, timeout_ms, &fd, err);
 	if (rc) {
-		json_decref(doc);
+		free(text);
 		return rc;
 	}
+	/* Parts travel under one name; the daemon applies the whole document at the end. */
 	snprintf(txn, sizeof(txn), "sluicectl-%d-%ld", (int)getpid(), (long)time(NULL));
-	rules = json_object_get(doc, "rules");
-	chunk = json_array();
-	for (i = 0; !rc && i < json_array_size(rules); i++) {
-		json_t *rule = json_array_get(rules, i);
-		char *text = json_dumps(rule, JSON_COMPACT);
-		size_t len = text ? strlen(text) + 1 : 0;
+	do {
+		size_t end = off + part_end(text + off, len - off);
+		bool last = end == len;
+		json_t *part = json_stringn(text + off, end - off), *a, *staged = NULL;
 
-		free(text);
-		if (!len) {
-			rc = ctl_err_set(err, EINVAL, "rules[%zu] cannot be encoded", i);
+		if (!part) {
+			rc = ctl_err_set(err, EINVAL, "%s is not valid UTF-8", file ? file : "stdin");
 			break;
 		}
-		/* Parts travel under one name; the daemon applies them together at the end. */
-		if (bytes && bytes + len > CTL_APPLY_CHUNK) {
-			json_t *a = json_pack("{s:O, s:b, s:s}", "rules", chunk, "more", 1, "txn", txn);
-
-			rc = a ? exchange(fd, a, timeout_ms, &part, err)
-			       : ctl_err_set(err, ENOMEM, "out of memory");
-			json_decref(a);
-			json_decref(part);
-			part = NULL;
-			json_array_clear(chunk);
-			bytes = 0;
-		}
-		json_array_append(chunk, rule);
-		bytes += len;
-	}
-	if (!rc) {
-		json_t *a = json_pack("{s:O, s:b, s:s}", "rules", chunk, "dry-run", dry, "txn", txn);
-
-		rc = a ? exchange(fd, a, timeout_ms, result, err)
-		       : ctl_err_set(err, ENOMEM, "out of memory");
+		a = json_pack("{s:o, s:s, s:b, s:b}", "document", part, "txn", txn, "more", !last,
+			      "dry-run", dry);
+		rc = exchange(fd, a, timeout_ms, last ? result : &staged, err);
 		json_decref(a);
-	}
+		json_decref(staged);
+		off = end;
+	} while (!rc && off < len);
 	close(fd);
-	json_decref(chunk);
-	json_decref(doc);
+	free(text);
 	return rc;
 }
