@@ -265,11 +265,19 @@ static void fuzz_add(const char *cmd, json_t *args)
 /* apply's document, and the same rules as a state file: validated, never installed. */
 static void fuzz_document(json_t *args)
 {
-	json_t *rules = json_object_get(args, "rules");
-	json_t *docs[2];
+	json_t *rules = json_object_get(args, "rules"), *text = json_object_get(args, "document");
+	json_t *parsed = NULL, *docs[2];
 
-	if (!rules)
+	/* A document sent as text is parsed as the daemon parses a last part. */
+	if (!rules && json_is_string(text)) {
+		parsed = json_loadb(json_string_value(text), json_string_length(text),
+				    JSON_REJECT_DUPLICATES, NULL);
+		rules = json_object_get(parsed, "rules");
+	}
+	if (!rules) {
+		json_decref(parsed);
 		return;
+	}
 	docs[0] = json_pack("{s:O}", "rules", rules);
 	docs[1] = json_pack("{s:s, s:i, s:O}", "format", SL_STATE_FORMAT, "version",
 			    SL_STATE_VERSION, "rules", rules);
@@ -291,6 +299,7 @@ static void fuzz_document(json_t *args)
 		}
 		json_decref(docs[i]);
 	}
+	json_decref(parsed);
 }
 
 static void fuzz_line(const char *line, size_t len)
