@@ -121,14 +121,14 @@ static struct sl_attach *attach_new(struct sl_ruleset *rs, const char *ifname, c
 	return a;
 }
 
-/* A detached attach point named exactly so (its namespace may not exist now). */
+/* The attach point named exactly so (its namespace may not exist now). */
 static struct sl_attach *attach_find_named(struct sl_ruleset *rs, const char *ifname,
 					   const char *netns, enum sl_hook_kind kind)
 {
-	for (size_t i = 0; i < rs->nattaches; i++) {
-		struct sl_attach *a = rs->attaches[i];
+	for (size_t i = rs->nattaches; i > 0; i--) {
+		struct sl_attach *a = rs->attaches[i - 1];
 
-		if (!a->dp && a->kind == kind && !strcmp(a->ifname, ifname) &&
+		if (a->kind == kind && !strcmp(a->ifname, ifname) &&
 		    !strcmp(a->netns, netns ? netns : ""))
 			return a;
 	}
@@ -152,21 +152,16 @@ static int attach_get(struct sl_ruleset *rs, const char *ifname, const char *net
 		      enum sl_hook_kind kind, enum attach_how how, struct sl_attach **out,
 		      struct sl_err *err)
 {
+	struct sl_attach *a = NULL, *named = attach_find_named(rs, ifname, netns, kind);
 	struct sl_dp_hook *dp = NULL;
-	struct sl_attach *a = NULL;
 	uint64_t ino = 0;
 	int nsfd, rc;
 
 	/* Named as before: no need to open the namespace (bulk adds name one many times). */
-	for (size_t i = rs->nattaches; i > 0; i--) {
-		a = rs->attaches[i - 1];
-		if (a->dp && a->kind == kind && !strcmp(a->ifname, ifname) &&
-		    !strcmp(a->netns, netns ? netns : "")) {
-			*out = a;
-			return 0;
-		}
+	if (named && named->dp) {
+		*out = named;
+		return 0;
 	}
-	a = NULL;
 	rc = sl_netns_open(netns, &nsfd, err);
 	if (!rc) {
 		rc = nsfd >= 0 ? sl_netns_ino(nsfd, &ino) : sl_netns_self_ino(&ino);
@@ -177,7 +172,7 @@ static int attach_get(struct sl_ruleset *rs, const char *ifname, const char *net
 	if (!rc)
 		a = attach_find(rs, ino, ifname, kind);
 	if (!a)
-		a = attach_find_named(rs, ifname, netns, kind);
+		a = named;
 	if (a && (a->dp || how != ATTACH_NOW)) {
 		*out = a;
 		rc = 0;
@@ -317,8 +312,13 @@ int sl_rule_spec_check(struct sl_rule_spec *spec, struct sl_err *err)
 	return rule_action(spec, 1, false, &act, err);
 }
 
-/* Puts r into its attached hook: in slot, when given and free, for the counters left there. */
-static int rule_install(struct sl_rule *r, uint32_t slot, struct sl_err *err)
+/*
+ * Puts r into its attached hook: in slot, when given and free, for the
+ * counters left there. resolved: r's action with its redirect resolved
+ * already (a live add), or NULL to work it out now.
+ */
+static int rule_install(struct sl_rule *r, uint32_t slot, const struct sl_dp_action *resolved,
+			struct sl_err *err)
 {
 	struct sl_dp_hook *dp = r->attach->dp;
 	struct sl_rule_spec spec;
@@ -326,9 +326,13 @@ static int rule_install(struct sl_rule *r, uint32_t slot, struct sl_err *err)
 	int rc;
 
 	sl_rule_spec_of(r, &spec);
-	rc = rule_action(&spec, r->id, true, &act, err);
-	if (rc)
-		return rc;
+	if (resolved) {
+		act = *resolved;
+	} else {
+		rc = rule_action(&spec, r->id, true, &act, err);
+		if (rc)
+			return rc;
+	}
 	rc = -EEXIST;
 	if (slot != UINT32_MAX && sl_dp_hook_counters_kept(dp))
 		rc = sl_dp_rule_restore(dp, &spec.match, &act, slot, err);
@@ -461,7 +465,7 @@ static int rule_add(struct sl_ruleset *rs, const struct sl_rule_spec *spec_in,
 		reply_point_ref(ra, true);
 	}
 	if (a->dp) {
-		rc = rule_install(r, slot, err);
+		rc = rule_install(r, slot, how == ATTACH_NOW ? &act : NULL, err);
 		r->installed = rc == 0;
 		if (rc) {
 			if (ra) {
@@ -543,6 +547,20 @@ static void rule_release_replies(struct sl_ruleset *rs, struct sl_rule *r)
 	}
 }
 
+/* Takes rule i out of the table, and its attach points when nothing else uses them. */
+static void rule_forget(struct sl_ruleset *rs, size_t i)
+{
+	struct sl_rule *r = rs->rules[i];
+
+	dup_unlink(rs, r);
+	memmove(&rs->rules[i], &rs->rules[i + 1], (rs->nrules - i - 1) * sizeof(r));
+	rs->nrules--;
+	r->attach->nrules--;
+	rule_release_replies(rs, r);
+	attach_release(rs, r->attach);
+	rule_free(r);
+}
+
 int sl_ruleset_del(struct sl_ruleset *rs, uint64_t id, struct sl_err *err)
 {
 	ssize_t i = rule_index(rs, id);
@@ -555,13 +573,7 @@ int sl_ruleset_del(struct sl_ruleset *rs, uint64_t id, struct sl_err *err)
 	rc = r->installed ? sl_dp_rule_del(r->attach->dp, r->slot, err) : 0;
 	if (rc)
 		return rc;
-	dup_unlink(rs, r);
-	memmove(&rs->rules[i], &rs->rules[i + 1], (rs->nrules - (size_t)i - 1) * sizeof(r));
-	rs->nrules--;
-	r->attach->nrules--;
-	rule_release_replies(rs, r);
-	attach_release(rs, r->attach);
-	rule_free(r);
+	rule_forget(rs, (size_t)i);
 	return 0;
 }
 
@@ -606,15 +618,9 @@ size_t sl_ruleset_flush(struct sl_ruleset *rs)
 		uint64_t id = rs->rules[rs->nrules - 1]->id;
 
 		if (sl_ruleset_del(rs, id, &err)) {
-			/* The datapath refused (out of memory): the hook goes as a whole below. */
-			struct sl_rule *r = rs->rules[--rs->nrules];
-
+			/* The datapath refused (out of memory): the hook goes as a whole with its last rule. */
 			sl_log(SL_LOG_WARN, "flush: rule %llu: %s", (unsigned long long)id, err.msg);
-			dup_unlink(rs, r);
-			r->attach->nrules--;
-			rule_release_replies(rs, r);
-			attach_release(rs, r->attach);
-			rule_free(r);
+			rule_forget(rs, rs->nrules - 1);
 		}
 		n++;
 	}
@@ -642,15 +648,21 @@ static bool attach_intact(const struct sl_attach *a)
 	return ok;
 }
 
-static void attach_lose(struct sl_ruleset *rs, struct sl_attach *a)
+/* Closes a's hook; its rules stay in the table, out of the datapath. */
+static void attach_drop_hook(struct sl_ruleset *rs, struct sl_attach *a)
 {
-	sl_log(SL_LOG_WARN, "%s %s%s%s: interface or namespace gone; its %u rules stay configured, detached",
-	       a->ifname, sl_hook_name(a->kind), a->netns[0] ? " in " : "", a->netns, a->nrules);
 	for (size_t i = 0; i < rs->nrules; i++)
 		if (rs->rules[i]->attach == a)
 			rs->rules[i]->installed = false;
 	sl_dp_hook_close(a->dp);
 	a->dp = NULL;
+}
+
+static void attach_lose(struct sl_ruleset *rs, struct sl_attach *a)
+{
+	sl_log(SL_LOG_WARN, "%s %s%s%s: interface or namespace gone; its %u rules stay configured, detached",
+	       a->ifname, sl_hook_name(a->kind), a->netns[0] ? " in " : "", a->netns, a->nrules);
+	attach_drop_hook(rs, a);
 	snprintf(a->why, sizeof(a->why), "interface or namespace gone");
 }
 
@@ -665,7 +677,7 @@ static int attach_install(struct sl_ruleset *rs, struct sl_attach *a)
 
 		if (r->attach != a || r->installed)
 			continue;
-		if (rule_install(r, r->slot, &err)) {
+		if (rule_install(r, r->slot, NULL, &err)) {
 			sl_log(SL_LOG_WARN, "rule %llu on %s %s stays out of the datapath: %s",
 			       (unsigned long long)r->id, a->ifname, sl_hook_name(a->kind), err.msg);
 			continue;
@@ -710,11 +722,7 @@ static int attach_restore(struct sl_ruleset *rs, struct sl_attach *a, struct sl_
 		sl_dp_hook_reply_point(dp, true);
 	rc = sl_dp_hook_attach(dp, err);
 	if (rc) {
-		for (size_t i = 0; i < rs->nrules; i++)
-			if (rs->rules[i]->attach == a)
-				rs->rules[i]->installed = false;
-		a->dp = NULL;
-		sl_dp_hook_close(dp);
+		attach_drop_hook(rs, a);
 		goto out;
 	}
 	a->netns_ino = ino;
@@ -727,33 +735,54 @@ out:
 	return rc;
 }
 
+/* Whether r redirects to a named interface whose ifindex is no longer the one resolved. */
+static bool target_moved(const struct sl_rule *r)
+{
+	unsigned int ifindex;
+
+	if (!r->installed || !r->redirect.mode || !r->redirect.to[0])
+		return false;
+	ifindex = if_nametoindex(r->redirect.to);
+	return ifindex && ifindex != r->resolved.ifindex;
+}
+
 /*
  * Redirect targets of a's installed rules that were recreated (another
  * ifindex now, e.g. a container's veth) are resolved again and the rule
- * pointed at them. Targets live in a's namespace (a kernel constraint).
+ * pointed at them. Targets live in a's namespace (a kernel constraint):
+ * it is entered once to look, and the few that moved are resolved after.
  */
 static void attach_retarget(struct sl_ruleset *rs, struct sl_attach *a)
 {
+	struct sl_rule **moved = NULL;
 	struct sl_err err = { 0 };
-	int nsfd = -1, saved;
+	size_t nmoved = 0;
+	int nsfd, saved;
 
-	for (size_t i = 0; i < rs->nrules; i++) {
-		struct sl_rule *r = rs->rules[i];
+	if (sl_netns_open(a->netns, &nsfd, &err))
+		return;
+	if (!sl_netns_enter(nsfd, &saved, &err)) {
+		for (size_t i = 0; i < rs->nrules; i++) {
+			struct sl_rule *r = rs->rules[i], **grown;
+
+			if (r->attach != a || !target_moved(r))
+				continue;
+			grown = realloc(moved, (nmoved + 1) * sizeof(*moved));
+			if (!grown)
+				break;
+			moved = grown;
+			moved[nmoved++] = r;
+		}
+		sl_netns_leave(saved);
+	}
+	if (nsfd >= 0)
+		close(nsfd);
+	for (size_t i = 0; i < nmoved; i++) {
+		struct sl_rule *r = moved[i];
 		struct sl_rule_spec spec;
 		struct sl_redirect now;
-		unsigned int ifindex;
 		int rc;
 
-		if (r->attach != a || !r->installed || !r->redirect.mode || !r->redirect.to[0])
-			continue;
-		if (nsfd < 0 && sl_netns_open(a->netns, &nsfd, &err))
-			return;
-		if (sl_netns_enter(nsfd, &saved, &err))
-			break;
-		ifindex = if_nametoindex(r->redirect.to);
-		sl_netns_leave(saved);
-		if (!ifindex || ifindex == r->resolved.ifindex)
-			continue;
 		sl_rule_spec_of(r, &spec);
 		rc = resolve_redirect(&spec, sl_match_family(&spec.match), &now, &err);
 		if (!rc) {
@@ -770,8 +799,7 @@ static void attach_retarget(struct sl_ruleset *rs, struct sl_attach *a)
 		       (unsigned long long)r->id, r->redirect.to, now.ifindex, r->resolved.ifindex);
 		r->resolved = now;
 	}
-	if (nsfd >= 0)
-		close(nsfd);
+	free(moved);
 }
 
 int sl_ruleset_resync(struct sl_ruleset *rs)
