@@ -141,15 +141,6 @@ void sl_doc_free(struct sl_doc *doc)
 	memset(doc, 0, sizeof(*doc));
 }
 
-json_t *sl_doc_state_rule(const struct sl_rule *r)
-{
-	json_t *item = sl_rule_to_args(r);
-
-	if (item && r->slot != UINT32_MAX)
-		json_object_set_new(item, "slot", json_integer(r->slot));
-	return item;
-}
-
 int sl_doc_parse_rule(json_t *entry, struct sl_doc_rule *out, struct sl_err *err)
 {
 	memset(out, 0, sizeof(*out));

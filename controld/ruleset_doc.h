@@ -38,8 +38,6 @@ void sl_doc_free(struct sl_doc *doc);
 
 /* The live rule set in export's form. */
 json_t *sl_doc_export(struct sl_ruleset *rs);
-/* One rule in the state file's form (with its slot). */
-json_t *sl_doc_state_rule(const struct sl_rule *r);
 /* Parses one rule of the state file's form. */
 int sl_doc_parse_rule(json_t *entry, struct sl_doc_rule *out, struct sl_err *err);
 

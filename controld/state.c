@@ -27,9 +27,19 @@ static int write_all(int fd, const char *buf, size_t len)
 }
 
 /*
- * The file's text, one rule a line: each rule's canonical form (kept with
- * it) with its id and counter slot in front, so saving builds no JSON.
+ * A rule as the state file and the journal hold it: its canonical form
+ * (kept with it) with its id and counter slot in front, so saving builds no
+ * JSON.
  */
+static void print_rule(FILE *f, const struct sl_rule *r)
+{
+	fprintf(f, "{\"id\":%llu,", (unsigned long long)r->id);
+	if (r->slot != UINT32_MAX)
+		fprintf(f, "\"slot\":%u,", r->slot);
+	fputs(r->canon + 1, f); /* past its '{' */
+}
+
+/* The file's text, one rule a line. */
 static int write_rules(struct sl_daemon *d, int fd)
 {
 	FILE *f = fdopen(fd, "w");
@@ -47,10 +57,8 @@ static int write_rules(struct sl_daemon *d, int fd)
 	for (size_t i = 0; i < n; i++) {
 		const struct sl_rule *r = sl_ruleset_at(d->rules, i);
 
-		fprintf(f, "%s\n{\"id\":%llu,", i ? "," : "", (unsigned long long)r->id);
-		if (r->slot != UINT32_MAX)
-			fprintf(f, "\"slot\":%u,", r->slot);
-		fputs(r->canon + 1, f); /* past its '{' */
+		fputs(i ? ",\n" : "\n", f);
+		print_rule(f, r);
 	}
 	fputs("\n]}\n", f);
 	if (fflush(f) || fsync(fd)) {
@@ -93,30 +101,39 @@ int sl_state_save(struct sl_daemon *d, struct sl_err *err)
 	return rc;
 }
 
-/* Appends one line ({"seq": N, "add": rule} or {"seq": N, "del": id}) and syncs it. */
-static int journal_append(struct sl_daemon *d, json_t *line, struct sl_err *err)
+/*
+ * Appends one line, {"seq":N,"add":RULE} (r) or {"seq":N,"del":ID}, and
+ * syncs it.
+ */
+static int journal_append(struct sl_daemon *d, const struct sl_rule *r, uint64_t del_id,
+			  struct sl_err *err)
 {
-	char path[PATH_MAX];
-	char *text;
+	char path[PATH_MAX], *text = NULL;
+	size_t len = 0;
 	int fd, rc = 0;
+	FILE *f;
 
-	if (!line)
+	f = open_memstream(&text, &len);
+	if (!f)
 		return sl_err_set(err, ENOMEM, "out of memory");
-	json_object_set_new(line, "seq", json_integer((json_int_t)(d->journal_seq + 1)));
-	text = json_dumps(line, JSON_COMPACT);
-	json_decref(line);
-	if (!text)
+	fprintf(f, "{\"seq\":%llu,", (unsigned long long)(d->journal_seq + 1));
+	if (r) {
+		fputs("\"add\":", f);
+		print_rule(f, r);
+		fputs("}\n", f);
+	} else {
+		fprintf(f, "\"del\":%llu}\n", (unsigned long long)del_id);
+	}
+	if (fclose(f)) {
+		free(text);
 		return sl_err_set(err, ENOMEM, "out of memory");
+	}
 	snprintf(path, sizeof(path), "%s/%s", d->state_dir, SL_JOURNAL_FILE);
 	fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
 	if (fd < 0)
 		rc = -errno;
-	if (!rc) {
-		size_t len = strlen(text);
-
-		text[len] = '\n'; /* json_dumps left room: the NUL */
-		rc = write_all(fd, text, len + 1);
-	}
+	if (!rc)
+		rc = write_all(fd, text, len);
 	if (!rc && fdatasync(fd))
 		rc = -errno;
 	if (fd >= 0)
@@ -130,16 +147,15 @@ static int journal_append(struct sl_daemon *d, json_t *line, struct sl_err *err)
 }
 
 /* One change: a journal line, or the whole file when the journal has grown or failed. */
-static void journal_change(struct sl_daemon *d, json_t *line)
+static void journal_change(struct sl_daemon *d, const struct sl_rule *r, uint64_t del_id)
 {
 	struct sl_err err = { 0 };
 
 	if (d->state_dirty || d->journal_lines >= 1024 + sl_ruleset_count(d->rules)) {
-		json_decref(line);
 		sl_state_changed(d);
 		return;
 	}
-	if (journal_append(d, line, &err)) {
+	if (journal_append(d, r, del_id, &err)) {
 		sl_log(SL_LOG_ERROR, "%s; saving the whole rule set instead", err.msg);
 		sl_state_changed(d);
 	}
@@ -147,14 +163,12 @@ static void journal_change(struct sl_daemon *d, json_t *line)
 
 void sl_state_rule_added(struct sl_daemon *d, const struct sl_rule *r)
 {
-	json_t *rule = sl_doc_state_rule(r);
-
-	journal_change(d, rule ? json_pack("{s:o}", "add", rule) : NULL);
+	journal_change(d, r, 0);
 }
 
 void sl_state_rule_deleted(struct sl_daemon *d, uint64_t id)
 {
-	journal_change(d, json_pack("{s:I}", "del", (json_int_t)id));
+	journal_change(d, NULL, id);
 }
 
 void sl_state_changed(struct sl_daemon *d)
