@@ -76,8 +76,8 @@ static size_t part_end(const char *text, size_t len)
 /* One request on the open connection. */
 static int exchange(int fd, json_t *args, int timeout_ms, json_t **result, struct ctl_err *err)
 {
-	size_t req_len, reply_len;
-	char *req, *reply;
+	size_t req_len;
+	char *req;
 	int rc;
 
 	if (!args)
@@ -85,12 +85,8 @@ static int exchange(int fd, json_t *args, int timeout_ms, json_t **result, struc
 	rc = ctl_request_format("apply", args, &req, &req_len, err);
 	if (rc)
 		return rc;
-	rc = ctl_exchange(fd, req, req_len, timeout_ms, CTL_MAX_REPLY, &reply, &reply_len, err);
+	rc = ctl_exchange_parse(fd, req, req_len, timeout_ms, result, err);
 	free(req);
-	if (rc)
-		return rc;
-	rc = ctl_reply_parse(reply, reply_len, result, err);
-	free(reply);
 	return rc;
 }
 

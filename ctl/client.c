@@ -333,13 +333,27 @@ out:
 	return ret;
 }
 
+int ctl_exchange_parse(int fd, const char *req, size_t req_len, int timeout_ms,
+		       json_t **result, struct ctl_err *err)
+{
+	size_t reply_len;
+	char *reply;
+	int ret;
+
+	*result = NULL;
+	ret = ctl_exchange(fd, req, req_len, timeout_ms, CTL_MAX_REPLY, &reply, &reply_len, err);
+	if (ret)
+		return ret;
+	ret = ctl_reply_parse(reply, reply_len, result, err);
+	free(reply);
+	return ret;
+}
+
 int ctl_call(const char *path, const char *req, size_t req_len, int timeout_ms,
 	     json_t **result, struct ctl_err *err)
 {
 	int64_t deadline = now_ms() + timeout_ms;
-	size_t reply_len;
 	int64_t left;
-	char *reply;
 	int fd, ret;
 
 	*result = NULL;
@@ -347,12 +361,7 @@ int ctl_call(const char *path, const char *req, size_t req_len, int timeout_ms,
 	if (ret)
 		return ret;
 	left = deadline - now_ms();
-	ret = ctl_exchange(fd, req, req_len, left > 0 ? (int)left : 0, CTL_MAX_REPLY,
-			   &reply, &reply_len, err);
+	ret = ctl_exchange_parse(fd, req, req_len, left > 0 ? (int)left : 0, result, err);
 	close(fd);
-	if (ret)
-		return ret;
-	ret = ctl_reply_parse(reply, reply_len, result, err);
-	free(reply);
 	return ret;
 }

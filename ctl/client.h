@@ -51,6 +51,10 @@ int ctl_exchange(int fd, const char *req, size_t req_len, int timeout_ms, size_t
  */
 int ctl_reply_parse(const char *line, size_t len, json_t **result, struct ctl_err *err);
 
+/* ctl_exchange (replies up to CTL_MAX_REPLY), then ctl_reply_parse. */
+int ctl_exchange_parse(int fd, const char *req, size_t req_len, int timeout_ms,
+		       json_t **result, struct ctl_err *err);
+
 /* Connect, exchange, parse: one complete command. */
 int ctl_call(const char *path, const char *req, size_t req_len, int timeout_ms,
 	     json_t **result, struct ctl_err *err);

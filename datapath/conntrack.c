@@ -96,7 +96,7 @@ static int ct_map(const struct sl_ct_opts *opts, const char *name, enum bpf_map_
 		errno = ENAMETOOLONG;
 		return -1;
 	}
-	fd = sl_pin_map_get(path, type, key_size, value_size, max_entries);
+	fd = sl_pin_map_get(path, type, key_size, value_size, max_entries, 0);
 	if (fd >= 0) {
 		sl_log(SL_LOG_DEBUG, "%s: taken over from %s", map_name, path);
 		return fd;

@@ -32,39 +32,34 @@ static int pinned_map_info(const char *path, struct bpf_map_info *info, int *fd_
 	return 0;
 }
 
-int sl_pin_map_reuse(const char *path, struct bpf_map *map)
-{
-	struct bpf_map_info info;
-	int fd, rc = pinned_map_info(path, &info, &fd);
-
-	if (rc)
-		return rc;
-	if (info.type != bpf_map__type(map) || info.key_size != bpf_map__key_size(map) ||
-	    info.value_size != bpf_map__value_size(map) ||
-	    info.max_entries != bpf_map__max_entries(map) ||
-	    info.map_flags != bpf_map__map_flags(map)) {
-		close(fd);
-		return -ESTALE;
-	}
-	rc = bpf_map__reuse_fd(map, fd);
-	close(fd);
-	return rc;
-}
-
 int sl_pin_map_get(const char *path, uint32_t type, uint32_t key_size, uint32_t value_size,
-		   uint32_t max_entries)
+		   uint32_t max_entries, uint32_t flags)
 {
 	struct bpf_map_info info;
-	int fd, rc = pinned_map_info(path, &info, &fd);
+	int fd = -1, rc = pinned_map_info(path, &info, &fd);
 
 	if (rc)
 		return rc;
 	if (info.type != type || info.key_size != key_size || info.value_size != value_size ||
-	    info.max_entries != max_entries) {
+	    info.max_entries != max_entries || info.map_flags != flags) {
 		close(fd);
 		return -ESTALE;
 	}
 	return fd;
+}
+
+int sl_pin_map_reuse(const char *path, struct bpf_map *map)
+{
+	int fd = sl_pin_map_get(path, bpf_map__type(map), bpf_map__key_size(map),
+				bpf_map__value_size(map), bpf_map__max_entries(map),
+				bpf_map__map_flags(map));
+	int rc;
+
+	if (fd < 0)
+		return fd;
+	rc = bpf_map__reuse_fd(map, fd);
+	close(fd);
+	return rc;
 }
 
 int sl_pin_fd(int fd, const char *path)

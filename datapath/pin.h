@@ -27,7 +27,7 @@
 int sl_pin_map_reuse(const char *path, struct bpf_map *map);
 /* Like sl_pin_map_reuse for a map created by hand: returns the pinned map's fd or -errno. */
 int sl_pin_map_get(const char *path, uint32_t type, uint32_t key_size, uint32_t value_size,
-		   uint32_t max_entries);
+		   uint32_t max_entries, uint32_t flags);
 /* Pins fd at path, replacing whatever was pinned there. */
 int sl_pin_fd(int fd, const char *path);
 
