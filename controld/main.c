@@ -13,6 +13,8 @@
 #include <sys/statfs.h>
 #include <unistd.h>
 
+#include <systemd/sd-daemon.h>
+
 #include "apply.h"
 #include "conntrack.h"
 #include "daemon.h"
@@ -25,7 +27,7 @@
 #define BPF_FS_MAGIC 0xcafe4a11
 #endif
 
-enum { OPT_CT_MAX = 256, OPT_CT_TIMEOUT, OPT_NAT_PORTS, OPT_CLEANUP, OPT_CONFIG, OPT_MAX_RULES };
+enum { OPT_CT_MAX = 256, OPT_CT_TIMEOUT, OPT_NAT_PORTS, OPT_CLEANUP, OPT_KEEP_STATE, OPT_CONFIG, OPT_MAX_RULES };
 
 #define DEFAULT_MAX_RULES 1048576
 
@@ -57,6 +59,8 @@ static void usage(FILE *out)
 		"                          on top of the saved state: all or nothing\n"
 		"      --cleanup           remove every program, map and pin a previous sluiced\n"
 		"                          left (and its saved rules), then exit\n"
+		"      --keep-state        with --cleanup: keep the saved rules, so the next\n"
+		"                          sluiced installs them again\n"
 		"  -l, --log-level LEVEL   error, warn, info (default) or debug\n"
 		"  -V, --version           print the version and exit\n"
 		"  -h, --help              print this help and exit\n"
@@ -67,7 +71,8 @@ static void usage(FILE *out)
 		"without a gap. `sluicectl flush` or `sluiced --cleanup` removes it.\n"
 		"\n"
 		"Several daemons may run side by side with different socket, state and bpffs paths.\n"
-		"Talk to it with sluicectl(8); the protocol is in docs/protocol.md.\n");
+		"Talk to it with sluicectl(8); the protocol is in\n"
+		"/usr/share/doc/sluice/protocol.md (docs/protocol.md in the source).\n");
 }
 
 /* mkdir -p, leaving existing directories alone. */
@@ -149,7 +154,16 @@ static bool daemon_running(const char *path)
 	return up;
 }
 
-static int cleanup(const struct sl_daemon *d)
+static void remove_state_file(const struct sl_daemon *d, const char *name)
+{
+	char path[PATH_MAX];
+
+	snprintf(path, sizeof(path), "%s/%s", d->state_dir, name);
+	if (unlink(path) && errno != ENOENT)
+		sl_log(SL_LOG_WARN, "cannot remove %s: %s", path, strerror(errno));
+}
+
+static int cleanup(const struct sl_daemon *d, bool keep_state)
 {
 	char path[PATH_MAX];
 	int n;
@@ -169,9 +183,14 @@ static int cleanup(const struct sl_daemon *d)
 	rmdir(path);
 	if (rmdir(d->bpffs) && errno != ENOENT)
 		sl_log(SL_LOG_WARN, "cannot remove %s: %s", d->bpffs, strerror(errno));
-	snprintf(path, sizeof(path), "%s/%s", d->state_dir, SL_STATE_FILE);
-	if (unlink(path) && errno != ENOENT)
-		sl_log(SL_LOG_WARN, "cannot remove %s: %s", path, strerror(errno));
+	if (keep_state) {
+		sl_log(SL_LOG_INFO, "cleanup: removed %d attach points and the conntrack maps; the saved rules stay in %s",
+		       n, d->state_dir);
+		return 0;
+	}
+	/* The journal goes too: replayed over a later rules.json it would bring rules back. */
+	remove_state_file(d, SL_STATE_FILE);
+	remove_state_file(d, SL_JOURNAL_FILE);
 	sl_log(SL_LOG_INFO, "cleanup: removed %d attach points, the conntrack maps and the saved rules",
 	       n);
 	return 0;
@@ -254,6 +273,7 @@ int main(int argc, char **argv)
 		{ "config", required_argument, NULL, 'c' },
 		{ "max-rules", required_argument, NULL, OPT_MAX_RULES },
 		{ "cleanup", no_argument, NULL, OPT_CLEANUP },
+		{ "keep-state", no_argument, NULL, OPT_KEEP_STATE },
 		{ "log-level", required_argument, NULL, 'l' },
 		{ "version", no_argument, NULL, 'V' },
 		{ "help", no_argument, NULL, 'h' },
@@ -270,7 +290,7 @@ int main(int argc, char **argv)
 	enum sl_log_level level;
 	struct sl_port_range ports;
 	const char *config = NULL;
-	bool do_cleanup = false;
+	bool do_cleanup = false, keep_state = false;
 	uint32_t max_rules = DEFAULT_MAX_RULES;
 	char sockdir[PATH_MAX];
 	int c, lfd, rc;
@@ -279,6 +299,7 @@ int main(int argc, char **argv)
 		switch (c) {
 		case 'c': config = optarg; break;
 		case OPT_CLEANUP: do_cleanup = true; break;
+		case OPT_KEEP_STATE: keep_state = true; break;
 		case OPT_MAX_RULES:
 			if (parse_slots(optarg, &max_rules)) {
 				fprintf(stderr, "sluiced: --max-rules: '%s' is not 1-16777216\n", optarg);
@@ -333,10 +354,17 @@ int main(int argc, char **argv)
 		usage(stderr);
 		return 2;
 	}
+	if (keep_state && !do_cleanup) {
+		fprintf(stderr, "sluiced: --keep-state goes with --cleanup\n");
+		return 2;
+	}
 	if (geteuid() != 0)
 		sl_log(SL_LOG_WARN, "not running as root: loading BPF programs will likely fail");
 
 	sl_log_hook_libs();
+	/* Before any directory is made: a package's removal runs this, and leaves nothing. */
+	if (do_cleanup)
+		return cleanup(&d, keep_state);
 	if (setup_bpffs(d.bpffs))
 		return 1;
 	rc = mkdirs(d.state_dir, 0700);
@@ -354,8 +382,6 @@ int main(int argc, char **argv)
 		}
 	}
 
-	if (do_cleanup)
-		return cleanup(&d);
 
 	ct_opts.pin_root = d.bpffs;
 	dp_opts.pin_root = d.bpffs;
@@ -386,7 +412,14 @@ int main(int argc, char **argv)
 	}
 	sl_log(SL_LOG_INFO, "sluiced %s ready on %s (%zu rules)", SLUICE_VERSION, d.socket_path,
 	       sl_ruleset_count(d.rules));
+	/* Type=notify: systemd orders dependents after this, when clients can connect. */
+	rc = sd_notifyf(0, "READY=1\nSTATUS=serving %s, %zu rules\nMAINPID=%d", d.socket_path,
+			sl_ruleset_count(d.rules), (int)getpid());
+	if (rc < 0)
+		sl_log(SL_LOG_WARN, "cannot tell the service manager that sluiced is ready: %s",
+		       strerror(-rc));
 	rc = sl_server_run(&d, lfd);
+	sd_notify(0, "STOPPING=1");
 	close(lfd);
 	unlink(d.socket_path);
 	if (d.state_dirty)

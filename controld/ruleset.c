@@ -185,7 +185,8 @@ static int attach_get(struct sl_ruleset *rs, const char *ifname, const char *net
 	}
 	if (!rc && how != ATTACH_LATER)
 		rc = sl_dp_hook_open(ifname, nsfd, kind, &rs->opts, &dp, err);
-	if (rc && !(how == ATTACH_OR_DETACH && is_missing(err->code)))
+	/* Restoring saved rules never fails on a namespace: the rule waits, detached, with the reason. */
+	if (rc && how != ATTACH_LATER && !(how == ATTACH_OR_DETACH && is_missing(err->code)))
 		goto out;
 	a = attach_new(rs, ifname, netns, kind, dp ? ino : 0, err);
 	if (!a) {

@@ -59,7 +59,7 @@ static const struct ctl_opt add_redirect_opts[] = {
 		"to a veth: the peer's; for ingress: IF2's)"),
 	OPT_STR("src-mac", 0, "MAC", "source MAC to write (default for egress/peer to a\n"
 		"veth: IF2's)"),
-	{ "priority", 0, CTL_OPT_INT, 0, "N",
+	{ "priority", 0, CTL_OPT_UINT, 0, "N",
 	  "0-65535, lower wins when several redirects match;\n"
 	  "default 100, ties go to the more specific match" },
 	OPT_NAME,
@@ -80,7 +80,7 @@ static const struct ctl_opt add_rewrite_opts[] = {
 		"(see add-redirect)"),
 	OPT_STR("dst-mac", 0, "MAC", "destination MAC to write when redirecting"),
 	OPT_STR("src-mac", 0, "MAC", "source MAC to write when redirecting"),
-	{ "priority", 0, CTL_OPT_INT, 0, "N",
+	{ "priority", 0, CTL_OPT_UINT, 0, "N",
 	  "0-65535, lower wins among matching redirect and\n"
 	  "rewrite rules; default 100" },
 	OPT_NAME,

@@ -63,7 +63,9 @@ static int run_help(int argc, char **argv)
 
 	if (argc > 1)
 		return usage_error(NULL, "help takes at most one command", NULL);
-	if (argc == 0 || !strcmp(argv[0], "help")) {
+	/* `help --help` and `help -h`, like any command's --help. */
+	if (argc == 0 || !strcmp(argv[0], "help") || !strcmp(argv[0], "--help") ||
+	    !strcmp(argv[0], "-h")) {
 		ctl_print_help(stdout);
 		return EXIT_DONE;
 	}

@@ -48,7 +48,7 @@ static const struct ctl_opt *nth_positional(const struct ctl_opt *opts, int n)
  * Strict on purpose: "1e3", " 7", "+7" or "7x" are more likely typos than
  * intent, and a rule ID that silently became another would delete the wrong rule.
  */
-static int parse_positive(const char *text, json_int_t *out)
+static int parse_uint(const char *text, bool zero_ok, json_int_t *out)
 {
 	unsigned long long v;
 	const char *p;
@@ -61,7 +61,7 @@ static int parse_positive(const char *text, json_int_t *out)
 		return -EINVAL;
 	errno = 0;
 	v = strtoull(text, &end, 10);
-	if (errno || *end || v == 0 || v > (unsigned long long)CTL_JSON_INT_MAX)
+	if (errno || *end || (v == 0 && !zero_ok) || v > (unsigned long long)CTL_JSON_INT_MAX)
 		return -EINVAL;
 	*out = (json_int_t)v;
 	return 0;
@@ -95,10 +95,11 @@ static int set_value(const struct ctl_opt *o, const char *value, json_t *args,
 			return ctl_err_set(err, EINVAL, "value of '%s' is not valid UTF-8", name);
 		break;
 	case CTL_OPT_INT:
-		if (parse_positive(value, &n))
-			return ctl_err_set(err, EINVAL,
-					   "invalid %s '%s': expected a positive integer",
-					   o->metavar ? o->metavar : name, value);
+	case CTL_OPT_UINT:
+		if (parse_uint(value, o->type == CTL_OPT_UINT, &n))
+			return ctl_err_set(err, EINVAL, "invalid %s '%s': expected a %s integer",
+					   o->metavar ? o->metavar : name, value,
+					   o->type == CTL_OPT_UINT ? "non-negative" : "positive");
 		v = json_integer(n);
 		break;
 	case CTL_OPT_FLAG:

@@ -18,8 +18,10 @@
 enum ctl_opt_type {
 	/* Sent as a JSON string. The daemon owns the syntax (CIDR, ports...). */
 	CTL_OPT_STRING,
-	/* Positive decimal integer, sent as a JSON integer. */
+	/* Positive decimal integer (a rule id, seconds), sent as a JSON integer. */
 	CTL_OPT_INT,
+	/* An integer >= 0 (a priority, where 0 is the highest). */
+	CTL_OPT_UINT,
 	/* Takes no value; sent as true when given. */
 	CTL_OPT_FLAG,
 };

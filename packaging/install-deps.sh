@@ -4,10 +4,11 @@
 set -euo pipefail
 
 BUILD_DEPS=(build-essential cmake pkg-config clang llvm bpftool
-	libbpf-dev libxdp-dev libelf-dev libjansson-dev zlib1g-dev)
+	libbpf-dev libxdp-dev libelf-dev libjansson-dev libsystemd-dev zlib1g-dev
+	dpkg-dev rpm)
 RUN_DEPS=(iproute2)
 TEST_DEPS=(iputils-ping socat ethtool jq python3 procps tcpdump iperf3 dnsmasq-base dnsutils
-	iptables nftables)
+	iptables nftables lintian groff-base man-db bash-completion)
 
 if [ "$(id -u)" != 0 ]; then
 	echo "install-deps: run as root (apt-get needs it)" >&2

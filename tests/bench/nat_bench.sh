@@ -187,16 +187,8 @@ TCP_RULE="" UDP_RULE=""
 UDP_SERVER_PID=""
 TARGET=$SERVICE
 
-stop_daemon() {
-	[ -n "$DAEMON_PID" ] || return 0
-	if kill -0 "$DAEMON_PID" 2>/dev/null; then
-		kill -TERM "$DAEMON_PID"
-		for _ in $(seq 1 50); do kill -0 "$DAEMON_PID" 2>/dev/null || break; sleep 0.1; done
-		kill -KILL "$DAEMON_PID" 2>/dev/null
-	fi
-	wait "$DAEMON_PID" 2>/dev/null
-	DAEMON_PID=""
-}
+source "$(dirname "${BASH_SOURCE[0]}")/../lib/stop_pid.sh"
+stop_daemon() { stop_pid "$DAEMON_PID"; DAEMON_PID=""; }
 
 cleanup() {
 	local rc=$?

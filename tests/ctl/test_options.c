@@ -167,6 +167,11 @@ static void test_rule_ids(void)
 	expect_usage("del", NO_ARGS, "missing ID");
 	expect_usage("del", ARGV("abc"), "invalid ID 'abc'");
 	expect_usage("del", ARGV("0"), "invalid ID '0'");
+	/* A priority may be 0, the highest; it is still a number. */
+	expect_args("add-redirect", ARGV("--iface", "a", "--to", "b", "--mode", "egress", "--priority", "0"),
+		    "{\"iface\": \"a\", \"to\": \"b\", \"mode\": \"egress\", \"priority\": 0}");
+	expect_usage("add-redirect", ARGV("--iface", "a", "--to", "b", "--mode", "egress", "--priority", "-1"),
+		     "invalid N '-1': expected a non-negative integer");
 	expect_usage("del", ARGV("1.5"), "invalid ID '1.5'");
 	expect_usage("del", ARGV("+3"), "invalid ID '+3'");
 	expect_usage("del", ARGV(" 3"), "invalid ID ' 3'");

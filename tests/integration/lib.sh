@@ -16,6 +16,8 @@ T_NETNS=()
 T_HOST_LINKS=()
 T_PIDS=()
 T_DAEMON_PID=""
+# A command sluiced runs under (e.g. setpriv limiting its capabilities).
+T_WRAP=()
 T_FAILS=0
 T_PASSES=0
 
@@ -85,7 +87,7 @@ _in() {
 }
 
 start_daemon() {
-	"$SLUICED" --socket "$T_SOCK" --state-dir "$T_DIR/state" --bpffs "$T_BPFFS" \
+	"${T_WRAP[@]}" "$SLUICED" --socket "$T_SOCK" --state-dir "$T_DIR/state" --bpffs "$T_BPFFS" \
 		--log-level "${T_LOG_LEVEL:-info}" "$@" 2>"$T_DIR/sluiced.log" &
 	T_DAEMON_PID=$!
 	for _ in $(seq 1 100); do

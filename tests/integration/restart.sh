@@ -107,6 +107,19 @@ start_daemon || exit 1
 check "an unfinished last journal line is skipped" grep -q "unfinished last line" "$T_DIR/sluiced.log"
 check_eq "export identical after the refusals" "$before" "$(ctl export)"
 
+# A saved rule whose namespace is gone (or cannot be opened) by the next
+# start waits, detached: the start does not fail on it.
+mkns GONE gone || exit 1
+new_rule GID "a rule in a namespace about to go" add-drop --iface lo --netns "$GONE" \
+	--hook tc-ingress --proto udp
+kill -TERM "$T_DAEMON_PID"; wait "$T_DAEMON_PID"; T_DAEMON_PID=""
+ip netns del "$GONE"
+start_daemon || exit 1
+check_eq "restarted with the namespace gone: the rule is kept, detached" false \
+	"$(rule_field "$GID" attached)"
+ctl del "$GID" >/dev/null
+before=$(ctl export)
+
 # flush: every program, filter and pin goes.
 check "flush" ctl flush
 check_not "no XDP program left on $SIF" xdp_attached "$S" "$SIF"
