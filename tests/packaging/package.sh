@@ -103,6 +103,11 @@ rpm -qp --scripts "$RPM" >"$T/rpm.scripts" 2>/dev/null
 for s in postinstall preuninstall postuninstall; do
 	check ".rpm has a $s scriptlet" grep -q "^$s scriptlet" "$T/rpm.scripts"
 done
+# rpm's scriptlets cannot run on Debian; they are at least valid POSIX sh.
+for tag in POSTIN PREUN POSTUN; do
+	rpm -qp --qf "%{$tag}" "$RPM" >"$T/rpm.$tag" 2>/dev/null
+	check ".rpm $tag scriptlet parses (dash -n)" dash -n "$T/rpm.$tag"
+done
 
 # Dependencies: every library the binaries need, found independently through
 # the dynamic section, is declared: by its Debian package in Depends, and as
@@ -237,7 +242,14 @@ r nnp "\$(awk '/^NoNewPrivs:/ { print \$2 }' /proc/\$pid/status)"
 r seccomp "\$(awk '/^Seccomp:/ { print \$2 }' /proc/\$pid/status)"
 r rules "\$(sluicectl --json list | jq '.rules | length')"
 ip netns exec $PEER ping -c 1 -W 1 10.77.0.2 >/dev/null 2>&1 && r ping crosses || r ping dropped
+# A ping stream across the restart: not one packet may slip past the drop rule.
+ip netns exec $PEER ping -i 0.02 -W 1 10.77.0.2 >"$T/ping.restart" 2>&1 &
+pinger=\$!
 apt-get install --reinstall -y -q --no-install-recommends $UP >>"$T/install.log" 2>&1; r reinstall \$?
+sleep 0.5
+kill -INT \$pinger; wait \$pinger
+r ping_sent "\$(sed -n 's/^\([0-9]*\) packets transmitted.*/\1/p' "$T/ping.restart")"
+r ping_received "\$(sed -n 's/.* \([0-9]*\) received.*/\1/p' "$T/ping.restart")"
 r restarted "\$([ "\$(mainpid)" != "\$pid" ] && [ "\$(mainpid)" != 0 ] && echo yes || echo no)"
 r active2 "\$(systemctl is-active sluiced)"
 r rules2 "\$(sluicectl --json list | jq '.rules | length')"
@@ -263,6 +275,8 @@ check_eq "apt-get install --reinstall under systemd" 0 "$(nested reinstall)"
 check_eq "postinst restarted the service" yes "$(nested restarted)"
 check_eq "active after the restart" active "$(nested active2)"
 check_eq "the restart kept the rule" 1 "$(nested rules2)"
+check "pings were sent across the restart ($(nested ping_sent))" test "$(nested ping_sent)" -ge 50
+check_eq "not one slipped past the drop rule while the service restarted" 0 "$(nested ping_received)"
 check_eq "apt-get remove under systemd" 0 "$(nested remove)"
 check_eq "prerm stopped the service" inactive "$(nested active3)"
 
