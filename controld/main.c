@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <getopt.h>
 #include <limits.h>
+#include <malloc.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -404,6 +405,8 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	sl_state_changed(&d);
+	/* The state file's parse tree is gone: give its pages back (see sl_cmd_apply). */
+	malloc_trim(0);
 	if (sl_server_listen(d.socket_path, &lfd, &err)) {
 		sl_log(SL_LOG_ERROR, "%s", err.msg);
 		sl_ruleset_release(d.rules);

@@ -46,23 +46,27 @@ start() {
 	exit 1
 }
 median() { sort -g | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
-: >"$dir/first"; : >"$dir/again"; : >"$dir/restart"; : >"$dir/rss"
+: >"$dir/first"; : >"$dir/again"; : >"$dir/restart"; : >"$dir/rss"; : >"$dir/rss0"; : >"$dir/rss_restart"
 for r in $(seq 1 "$runs"); do
 	start
+	echo "$(awk '/VmRSS/ {print $2}' "/proc/$pid/status")" >>"$dir/rss0"
 	t0=$(now); "$ctl" --socket "$dir/s" --timeout 600 apply -f "$dir/doc.json" >/dev/null; t1=$(now)
 	"$ctl" --socket "$dir/s" --timeout 600 apply -f "$dir/doc.json" >/dev/null; t2=$(now)
 	rss=$(awk '/VmRSS/ {print $2}' "/proc/$pid/status")
 	kill "$pid"; wait "$pid" || true
 	t3=$(now); start; t4=$(now)
+	rss_restart=$(awk '/VmRSS/ {print $2}' "/proc/$pid/status")
 	kill "$pid"; wait "$pid" || true
 	pid=""
 	"$sluiced" --cleanup "${paths[@]}" 2>/dev/null
 	a=$(echo "$t1 - $t0" | bc); b=$(echo "$t2 - $t1" | bc); c=$(echo "$t4 - $t3" | bc)
 	echo "$a" >>"$dir/first"; echo "$b" >>"$dir/again"; echo "$c" >>"$dir/restart"
 	echo "$rss" >>"$dir/rss"
-	printf 'run %d: apply %d rules %.2f s, again %.2f s, restart until ready %.2f s, daemon RSS %d MiB\n' \
-		"$r" "$rules" "$a" "$b" "$c" "$((rss / 1024))"
+	echo "$rss_restart" >>"$dir/rss_restart"
+	printf 'run %d: apply %d rules %.2f s, again %.2f s, restart until ready %.2f s, daemon RSS %d MiB (%d MiB after the restart)\n' \
+		"$r" "$rules" "$a" "$b" "$c" "$((rss / 1024))" "$((rss_restart / 1024))"
 done
-printf 'median of %d runs: apply %.2f s, apply again %.2f s, restart %.2f s, RSS %d MiB\n' "$runs" \
+printf 'median of %d runs: apply %.2f s, apply again %.2f s, restart %.2f s; RSS with no rules %d MiB, after the applies %d MiB, after the restart %d MiB\n' "$runs" \
 	"$(median <"$dir/first")" "$(median <"$dir/again")" "$(median <"$dir/restart")" \
-	"$(($(median <"$dir/rss") / 1024))"
+	"$(($(median <"$dir/rss0") / 1024))" "$(($(median <"$dir/rss") / 1024))" \
+	"$(($(median <"$dir/rss_restart") / 1024))"
