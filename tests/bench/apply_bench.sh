@@ -3,14 +3,15 @@
 # on one veth, the same document again (nothing changes), and a restart that
 # takes the datapath over with all of them. Prints each run and the medians.
 #
-#   tests/bench/apply_bench.sh [--build DIR] [--rules N] [--runs N]
+#   tests/bench/apply_bench.sh [--build DIR] [--rules N] [--runs N] [--json FILE]
 set -euo pipefail
-build=build rules=100000 runs=3
+build=build rules=100000 runs=3 json=""
 while [ $# -gt 0 ]; do
 	case "$1" in
 	--build) build=$2; shift 2 ;;
 	--rules) rules=$2; shift 2 ;;
 	--runs) runs=$2; shift 2 ;;
+	--json) json=$2; shift 2 ;;
 	-h | --help) sed -n '2,6p' "$0"; exit 0 ;;
 	*) echo "apply_bench: unknown option $1" >&2; exit 2 ;;
 	esac
@@ -70,3 +71,16 @@ printf 'median of %d runs: apply %.2f s, apply again %.2f s, restart %.2f s; RSS
 	"$(median <"$dir/first")" "$(median <"$dir/again")" "$(median <"$dir/restart")" \
 	"$(($(median <"$dir/rss0") / 1024))" "$(($(median <"$dir/rss") / 1024))" \
 	"$(($(median <"$dir/rss_restart") / 1024))"
+if [ -n "$json" ]; then
+	python3 - "$dir" "$rules" >"$json" <<'PY'
+import json, statistics, sys
+d, rules = sys.argv[1], int(sys.argv[2])
+col = lambda f: [float(x) for x in open(f"{d}/{f}").read().split()]
+runs = {k: col(k) for k in ("first", "again", "restart", "rss0", "rss", "rss_restart")}
+med = {k: statistics.median(v) for k, v in runs.items()}
+print(json.dumps({"rules": rules, "runs": runs,
+                  "apply_s": med["first"], "apply_again_s": med["again"], "restart_s": med["restart"],
+                  "rss_idle_mib": med["rss0"] / 1024, "rss_rules_mib": med["rss"] / 1024,
+                  "rss_restart_mib": med["rss_restart"] / 1024}))
+PY
+fi

@@ -13,12 +13,13 @@ BUILD=$SCRIPT_DIR/../../build
 RUNS=3 COUNT=2000 HOOK=xdp
 
 usage() {
-	echo "Usage: ctl_latency.sh [--build DIR] [--runs N] [--count N] [--hook xdp|tc-ingress|tc-egress]"
+	echo "Usage: ctl_latency.sh [--build DIR] [--runs N] [--count N] [--hook xdp|tc-ingress|tc-egress] [--json FILE]"
 	echo "Environment: SLUICED, CTL_LATENCY override the binaries."
 }
 while [ $# -gt 0 ]; do
 	case $1 in
-	--build | --runs | --count | --hook) [ $# -ge 2 ] || { usage >&2; exit 2; } ;;&
+	--build | --runs | --count | --hook | --json) [ $# -ge 2 ] || { usage >&2; exit 2; } ;;&
+	--json) JSON_OUT=$2; shift 2 ;;
 	--build) BUILD=$2; shift 2 ;;
 	--runs) RUNS=$2; shift 2 ;;
 	--count) COUNT=$2; shift 2 ;;
@@ -87,5 +88,11 @@ for r in $(seq 1 "$RUNS"); do
 		--hook "$HOOK" --json >"$WORK/run.$r" || fail "run $r failed"
 	jq -r --arg r "$r" '"run \($r): add p50 \(.add.p50) p90 \(.add.p90) p99 \(.add.p99) max \(.add.max) us; del p50 \(.del.p50) p99 \(.del.p99) us"' "$WORK/run.$r"
 done
+if [ -n "${JSON_OUT:-}" ]; then
+	jq -s --arg hook "$HOOK" --argjson count "$COUNT" 'def med: sort | if length % 2 == 1 then .[length / 2 | floor] else (.[length / 2 - 1] + .[length / 2]) / 2 end;
+		{hook: $hook, count: $count, runs: ., add_p50_us: ([.[].add.p50] | med),
+		 add_p99_us: ([.[].add.p99] | med), del_p50_us: ([.[].del.p50] | med),
+		 del_p99_us: ([.[].del.p99] | med)}' "$WORK"/run.* >"$JSON_OUT" || fail "writing $JSON_OUT"
+fi
 jq -rs 'def med: sort | if length % 2 == 1 then .[length / 2 | floor] else (.[length / 2 - 1] + .[length / 2]) / 2 end | . * 10 | round / 10;
 	"median of \(length) runs: add p50 \([.[].add.p50] | med) us, add p99 \([.[].add.p99] | med) us"' "$WORK"/run.*
