@@ -3,6 +3,7 @@
 """Turns the raw results of tests/bench/run into the published ones.
 
     bench_report.py --raw DIR --out DIR --smoke 0|1 --suites "drop micro ..."
+    bench_report.py --from OUT/benchmarks.json --out DIR   (render again)
 
 Reads DIR/{drop,micro,redirect,nat,apply,latency}.json (those present) and
 writes OUT/benchmarks.json (machine, raw results, targets), OUT/bench-drop-rate.png
@@ -157,8 +158,11 @@ def markdown(res, tg, m, smoke):
         L.append("|---|---|---|---|---|---|")
         for c in drop["cases"]:
             r = c.get("paired_ratio_to_bare") or c.get("ratio_to_bare")
+            rules = c["rules"] or "-"
+            if c.get("set_elements"):
+                rules = "%s (a %d-element set)" % (rules, c["set_elements"])
             L.append("| %s | %s | %.2f | %.2f | %.2f | %s |" % (
-                c["case"], c["rules"] or "-", c["median_pps"] / 1e6, c["min_pps"] / 1e6,
+                c["case"], rules, c["median_pps"] / 1e6, c["min_pps"] / 1e6,
                 c["max_pps"] / 1e6, "%.3fx" % r if r else "-"))
         L.append("")
     micro = res.get("micro")
@@ -230,12 +234,12 @@ def plot(drop, out):
         if c:
             levels.append((c["median_pps"] / 1e6, label))
     script = [
-        "set terminal pngcairo size 900,560 noenhanced" if has_cairo() else "set terminal png size 900,560",
+        "set terminal pngcairo size 800,640 noenhanced" if has_cairo() else "set terminal png size 800,640",
         "set output '%s'" % png,
         "set title 'Packets/s dropped on a veth (medians)'",
         "set xlabel 'rules'", "set ylabel 'Mpps dropped'",
         "set logscale x", "set xrange [%g:%g]" % (max(lo / 2, 0.5), hi * 2),
-        "set yrange [0:*]", "set key outside right", "set grid",
+        "set yrange [0:*]", "set key below", "set grid",
     ]
     series = ["'%s' using 1:2:3:4 with yerrorlines lw 2 title 'sluice XDP'" % dat]
     for v, label in levels:
@@ -269,19 +273,28 @@ def write_md(path, section):
 
 def main():
     ap = argparse.ArgumentParser()
-    ap.add_argument("--raw", required=True)
+    ap.add_argument("--raw")
     ap.add_argument("--out", required=True)
     ap.add_argument("--smoke", default="0")
     ap.add_argument("--suites", default="")
+    ap.add_argument("--from", dest="from_json",
+                    help="render again from a benchmarks.json this wrote (no --raw needed)")
     a = ap.parse_args()
     smoke = a.smoke == "1"
     res = {}
-    for name in a.suites.split():
-        r = load(a.raw, name)
-        if r is None:
-            sys.exit("bench_report: %s.json is missing from %s" % (name, a.raw))
-        res[name] = r
-    m = machine()
+    if a.from_json:
+        with open(a.from_json) as f:
+            prev = json.load(f)
+        res, m, smoke = prev["suites"], prev["machine"], prev["smoke"]
+    else:
+        if not a.raw:
+            sys.exit("bench_report: --raw DIR or --from FILE")
+        for name in a.suites.split():
+            r = load(a.raw, name)
+            if r is None:
+                sys.exit("bench_report: %s.json is missing from %s" % (name, a.raw))
+            res[name] = r
+        m = machine()
     tg = targets(res, smoke)
     png = plot(res["drop"], a.out) if "drop" in res else None
     with open(os.path.join(a.out, "benchmarks.json"), "w") as f:
