@@ -8,7 +8,7 @@ BUILD_DEPS=(build-essential cmake pkg-config clang llvm bpftool
 	dpkg-dev rpm)
 RUN_DEPS=(iproute2)
 TEST_DEPS=(iputils-ping socat ethtool jq python3 procps tcpdump iperf3 dnsmasq-base dnsutils
-	iptables nftables lintian groff-base man-db bash-completion gnuplot-nox file)
+	iptables nftables lintian groff-base man-db bash-completion gnuplot-nox file bc)
 
 if [ "$(id -u)" != 0 ]; then
 	echo "install-deps: run as root (apt-get needs it)" >&2
