@@ -14,8 +14,19 @@ int ctl_render_export(FILE *out, const json_t *args, const json_t *result)
 	return json_dumpf(result, out, JSON_INDENT(2)) || fputc('\n', out) == EOF ? -EIO : 0;
 }
 
+static void print_run(FILE *out, long long first, long long last)
+{
+	if (first == last)
+		fprintf(out, " %lld", first);
+	else
+		fprintf(out, " %lld-%lld", first, last);
+}
+
+/* Ids in runs: "added: 1-100000 100002", so a large apply stays one short line. */
 static void print_ids(FILE *out, const char *label, const json_t *ids)
 {
+	long long first = 0, last = 0;
+	bool open = false;
 	size_t i;
 	json_t *v;
 
@@ -23,9 +34,22 @@ static void print_ids(FILE *out, const char *label, const json_t *ids)
 		return;
 	fprintf(out, "%s:", label);
 	json_array_foreach(ids, i, v) {
-		if (json_is_integer(v))
-			fprintf(out, " %lld", (long long)json_integer_value(v));
+		long long id;
+
+		if (!json_is_integer(v))
+			continue;
+		id = json_integer_value(v);
+		if (open && id == last + 1) {
+			last = id;
+			continue;
+		}
+		if (open)
+			print_run(out, first, last);
+		first = last = id;
+		open = true;
 	}
+	if (open)
+		print_run(out, first, last);
 	fputc('\n', out);
 }
 

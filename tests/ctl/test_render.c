@@ -126,6 +126,19 @@ static void test_ids(void)
 	CHECK_RENDER(ctl_render_deleted, "{\"id\": 5}", "{}", "deleted rule 5\n");
 }
 
+static void test_apply(void)
+{
+	/* Consecutive ids collapse into runs, so 100,000 added rules make a short line. */
+	CHECK_RENDER(ctl_render_apply, "{}",
+		     "{\"added\": [1, 2, 3, 7, 9, 10], \"deleted\": [4], \"kept\": 2}",
+		     "6 added, 1 deleted, 2 unchanged\n"
+		     "added: 1-3 7 9-10\n"
+		     "deleted: 4\n");
+	CHECK_RENDER(ctl_render_apply, "{}", "{\"added\": [], \"deleted\": [], \"kept\": 5}",
+		     "0 added, 0 deleted, 5 unchanged\n");
+	CHECK_RENDER_FAILS(ctl_render_apply, "{}", "{\"added\": []}", -EPROTO);
+}
+
 static void test_hello(void)
 {
 	CHECK_RENDER(ctl_render_hello, "{}",
@@ -335,6 +348,7 @@ int main(void)
 	test_list_redirect();
 	test_stats();
 	test_ids();
+	test_apply();
 	test_hello();
 	test_status();
 	test_json();
