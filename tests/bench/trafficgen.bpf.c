@@ -11,8 +11,9 @@
  * very page and, when it routes, decrements the TTL and patches the IPv4
  * checksum. So the program writes the whole Ethernet, IPv4 and UDP header of
  * every frame from a template user space built at load time, and varies the
- * UDP source port (and checksum) across the flows. Nothing on the way touches
- * the payload, so it stays as the kernel first copied it.
+ * UDP source port (and checksum) across the flows, and with more than one
+ * source address also the IPv4 source (and both checksums). Nothing on the
+ * way touches the payload, so it stays as the kernel first copied it.
  *
  * The program also counts what it handed to the transmit path. The count is
  * per CPU and is the generator's authoritative number of transmission
@@ -30,6 +31,16 @@ const volatile __u32 nflows = 1;
 const volatile __u16 sport_base;    /* host order */
 const volatile __u16 udp_csum_base; /* the template's UDP checksum, as stored */
 /*
+ * Source addresses: flow f is port sport_base + f % nflows, address
+ * saddr_base + f / nflows. With nsrcs > 1 the checksums come from the
+ * template-constant halves of RFC 1624 eqn. 3 user space folded at load
+ * time (see struct tg_frame), which saves the complements per frame.
+ */
+const volatile __u32 nsrcs = 1;
+const volatile __u32 saddr_base; /* host order */
+const volatile __u16 ip_csum_partial;
+const volatile __u16 udp_csum_partial;
+/*
  * The template's first TG_HDR_WORDS * 8 bytes, as stored: Ethernet, IPv4
  * (checksum included) and UDP up to, not including, its checksum. Whole
  * words, so that rewriting them costs five loads and five stores.
@@ -45,8 +56,8 @@ volatile __u32 armed;
 
 struct tg_cpu_state {
 	__u64 frames; /* frames returned XDP_TX */
-	__u32 flow;   /* index of the next flow on this CPU */
-	__u32 pad;
+	__u32 flow;   /* port index of the next flow on this CPU */
+	__u32 addr;   /* source address index of the next flow on this CPU */
 };
 
 struct {
@@ -75,12 +86,47 @@ static __always_inline __u16 udp_csum_for_port(__u16 port_be)
 	return sum ? (__u16)sum : 0xffff;
 }
 
+static __always_inline __u32 csum_fold16(__u32 sum)
+{
+	sum = (sum & 0xffff) + (sum >> 16);
+	return (sum & 0xffff) + (sum >> 16);
+}
+
+/*
+ * Port and source address of the next flow, checksums from the template's
+ * values (never from the frame: its page may hold any earlier flow). The
+ * words restored the template's header, so all four fields are set here.
+ */
+static __always_inline void set_flow_addr(struct iphdr *iph, struct udphdr *udp,
+					  struct tg_cpu_state *st)
+{
+	__u32 saddr = bpf_htonl(saddr_base + st->addr);
+	__u32 words = (saddr & 0xffff) + (saddr >> 16);
+	__u16 port = bpf_htons((__u16)(sport_base + st->flow));
+	__u16 csum;
+
+	iph->saddr = saddr;
+	iph->check = (__u16)~csum_fold16(ip_csum_partial + words);
+	udp->source = port;
+	csum = (__u16)~csum_fold16(udp_csum_partial + port + words);
+	/* 0 means "no checksum" in UDP over IPv4; its ones' complement twin is 0xffff. */
+	udp->check = csum ? csum : 0xffff;
+
+	/* Ports vary fastest: every address gets every port in turn. */
+	if (++st->flow >= nflows) {
+		st->flow = 0;
+		if (++st->addr >= nsrcs)
+			st->addr = 0;
+	}
+}
+
 SEC("xdp")
 int tg_xmit(struct xdp_md *ctx)
 {
 	void *data_end = (void *)(long)ctx->data_end;
 	void *data = (void *)(long)ctx->data;
 	struct tg_cpu_state *st;
+	struct iphdr *iph;
 	struct udphdr *udp;
 	__u64 *words = data;
 	__u32 key = 0;
@@ -94,7 +140,8 @@ int tg_xmit(struct xdp_md *ctx)
 		return XDP_ABORTED;
 
 	/* One bound for all stores: the words end inside the UDP header. */
-	udp = data + sizeof(struct ethhdr) + sizeof(struct iphdr);
+	iph = data + sizeof(struct ethhdr);
+	udp = (void *)(iph + 1);
 	if ((void *)(udp + 1) > data_end)
 		return XDP_ABORTED;
 	/*
@@ -108,7 +155,10 @@ int tg_xmit(struct xdp_md *ctx)
 	words[3] = hdr_words[3];
 	words[4] = hdr_words[4];
 
-	if (nflows > 1) {
+	/* nsrcs is constant for the verifier: the branches not taken cost nothing. */
+	if (nsrcs > 1) {
+		set_flow_addr(iph, udp, st);
+	} else if (nflows > 1) {
 		port = bpf_htons((__u16)(sport_base + st->flow));
 		udp->source = port;
 		udp->check = udp_csum_for_port(port);

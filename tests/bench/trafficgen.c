@@ -61,7 +61,13 @@ static void usage(FILE *out)
 "                    kernel and IF support it, else packet\n"
 "  --size BYTES      frame size without FCS, %d-%d (default 64); at most IF's\n"
 "                    MTU + 14\n"
-"  --flows N         vary the UDP source port over N flows (default 1)\n"
+"  --flows N         vary the UDP source port over N ports (default 1)\n"
+"  --src-ips N       vary the IPv4 source over N consecutive addresses from\n"
+"                    --src-ip, 1-%d (default 1). The flows are every\n"
+"                    (address, port) pair, N * --flows in all; flow f has port\n"
+"                    --sport + f %% --flows and address --src-ip + f / --flows,\n"
+"                    so ports vary fastest, each thread cycling through all\n"
+"                    flows in that order (packet mode: thread t starts at f = t)\n"
 "  --sport PORT      first UDP source port (default 10000)\n"
 "  --dport PORT      UDP destination port (default 9)\n"
 "  --src-ip ADDR     IPv4 source (default 10.0.0.1)\n"
@@ -93,7 +99,7 @@ static void usage(FILE *out)
 "and overflow it (dev_tx_dropped).\n"
 "\n"
 "Exit status: 0 sent, 1 failed, 2 usage error.\n",
-		TG_MIN_FRAME, TG_MAX_FRAME, COUNT_ONLY_CAP, TG_MAX_BATCH);
+		TG_MIN_FRAME, TG_MAX_FRAME, TG_MAX_SRC_IPS, COUNT_ONLY_CAP, TG_MAX_BATCH);
 }
 
 static int parse_u64(const char *s, uint64_t min, uint64_t max, uint64_t *out)
@@ -127,6 +133,7 @@ enum {
 	OPT_MODE,
 	OPT_SIZE,
 	OPT_FLOWS,
+	OPT_SRC_IPS,
 	OPT_SPORT,
 	OPT_DPORT,
 	OPT_SRC_IP,
@@ -146,6 +153,7 @@ static const struct option long_opts[] = {
 	{ "mode", required_argument, NULL, OPT_MODE },
 	{ "size", required_argument, NULL, OPT_SIZE },
 	{ "flows", required_argument, NULL, OPT_FLOWS },
+	{ "src-ips", required_argument, NULL, OPT_SRC_IPS },
 	{ "sport", required_argument, NULL, OPT_SPORT },
 	{ "dport", required_argument, NULL, OPT_DPORT },
 	{ "src-ip", required_argument, NULL, OPT_SRC_IP },
@@ -188,6 +196,7 @@ static int parse_args(int argc, char **argv, struct tg_config *cfg)
 	cfg->mode = TG_MODE_AUTO;
 	cfg->size = 64;
 	cfg->flows = 1;
+	cfg->src_ips = 1;
 	cfg->threads = 1;
 	cfg->batch = 64;
 	inet_pton(AF_INET, "10.0.0.1", &cfg->src_ip);
@@ -228,6 +237,10 @@ static int parse_args(int argc, char **argv, struct tg_config *cfg)
 		case OPT_FLOWS:
 			if (parse_uint(optarg, 1, 65535, &cfg->flows))
 				return bad_value("flows", optarg, "expected 1-65535");
+			break;
+		case OPT_SRC_IPS:
+			if (parse_uint(optarg, 1, TG_MAX_SRC_IPS, &cfg->src_ips))
+				return bad_value("src-ips", optarg, "expected 1-65536");
 			break;
 		case OPT_SPORT:
 			if (parse_uint(optarg, 1, 65535, &sport))
@@ -306,6 +319,16 @@ static int parse_args(int argc, char **argv, struct tg_config *cfg)
 			sport, cfg->flows);
 		return -EINVAL;
 	}
+	/* Wrapping to 0.0.0.0 would send from addresses nobody asked for. */
+	if ((uint64_t)ntohl(cfg->src_ip.s_addr) + cfg->src_ips - 1 > UINT32_MAX) {
+		char ip[INET_ADDRSTRLEN];
+
+		inet_ntop(AF_INET, &cfg->src_ip, ip, sizeof(ip));
+		fprintf(stderr,
+			"sluice-trafficgen: --src-ip %s with --src-ips %u runs past 255.255.255.255\n",
+			ip, cfg->src_ips);
+		return -EINVAL;
+	}
 	cfg->sport = (uint16_t)sport;
 	cfg->dport = (uint16_t)dport;
 	if (!cfg->duration && !cfg->count)
@@ -382,11 +405,12 @@ static void print_report(const struct tg_config *cfg, const struct report *r)
 		else
 			printf("null");
 		printf(",\"packets\":%llu,\"seconds\":%.6f,"
-		       "\"pps\":%.0f,\"threads\":%u,\"size\":%u,\"flows\":%u,\"batch\":%u,"
+		       "\"pps\":%.0f,\"threads\":%u,\"size\":%u,\"flows\":%u,\"src_ips\":%u,"
+		       "\"batch\":%u,"
 		       "\"src_ip\":\"%s\",\"dst_ip\":\"%s\",\"sport\":%u,\"dport\":%u,"
 		       "\"src_mac\":\"%s\",\"dst_mac\":\"%s\",\"dst_mac_source\":\"%s\",",
 		       (unsigned long long)r->packets, r->seconds, pps,
-		       cfg->threads, cfg->size, cfg->flows, cfg->batch, src_ip, dst_ip, cfg->sport,
+		       cfg->threads, cfg->size, cfg->flows, cfg->src_ips, cfg->batch, src_ip, dst_ip, cfg->sport,
 		       cfg->dport, src_mac, dst_mac, r->dst_mac_source);
 		if (r->counted_tx)
 			printf("\"dev_tx_packets\":%llu,\"dev_tx_dropped\":%llu}\n",
@@ -397,12 +421,25 @@ static void print_report(const struct tg_config *cfg, const struct report *r)
 	}
 	printf("sent %llu packets in %.3f s: %.0f packets/s (%.2f Mpps)\n",
 	       (unsigned long long)r->packets, r->seconds, pps, pps / 1e6);
-	printf("  mode %s, out of %s, %u thread%s, batch %u, %u-byte frames, %u flow%s\n", r->mode,
-	       cfg->dev, cfg->threads, cfg->threads == 1 ? "" : "s", cfg->batch, cfg->size,
-	       cfg->flows, cfg->flows == 1 ? "" : "s");
-	printf("  %s:%u%s -> %s:%u, %s -> %s (%s)\n", src_ip, cfg->sport,
-	       cfg->flows > 1 ? "+" : "", dst_ip, cfg->dport, src_mac, dst_mac,
-	       r->dst_mac_source);
+	printf("  mode %s, out of %s, %u thread%s, batch %u, %u-byte frames, ", r->mode, cfg->dev,
+	       cfg->threads, cfg->threads == 1 ? "" : "s", cfg->batch, cfg->size);
+	if (cfg->src_ips > 1)
+		printf("%llu flows (%u source addresses x %u port%s)\n",
+		       (unsigned long long)cfg->flows * cfg->src_ips, cfg->src_ips, cfg->flows,
+		       cfg->flows == 1 ? "" : "s");
+	else
+		printf("%u flow%s\n", cfg->flows, cfg->flows == 1 ? "" : "s");
+	if (cfg->src_ips > 1) {
+		struct in_addr last = { .s_addr = htonl(ntohl(cfg->src_ip.s_addr) + cfg->src_ips - 1) };
+		char last_ip[INET_ADDRSTRLEN];
+
+		inet_ntop(AF_INET, &last, last_ip, sizeof(last_ip));
+		printf("  %s..%s", src_ip, last_ip);
+	} else {
+		printf("  %s", src_ip);
+	}
+	printf(":%u%s -> %s:%u, %s -> %s (%s)\n", cfg->sport, cfg->flows > 1 ? "+" : "", dst_ip,
+	       cfg->dport, src_mac, dst_mac, r->dst_mac_source);
 	printf("  packets = %s; not proof of reception\n",
 	       strcmp(r->mode, "live") ? "frames sendmmsg() accepted" :
 					 "XDP_TX verdicts under live frames");

@@ -33,7 +33,8 @@ struct tg_config {
 	const char *netns;
 	enum tg_mode mode;
 	unsigned int size;
-	unsigned int flows;
+	unsigned int flows;   /* source ports */
+	unsigned int src_ips; /* source addresses; flows * src_ips flows in all */
 	uint16_t sport, dport;
 	struct in_addr src_ip, dst_ip;
 	uint8_t src_mac[TG_ETH_ALEN], dst_mac[TG_ETH_ALEN];
@@ -45,11 +46,23 @@ struct tg_config {
 	bool json;
 };
 
+#define TG_MAX_SRC_IPS 65536
+
 struct tg_frame {
 	uint8_t data[TG_MAX_FRAME];
 	unsigned int len;
 	uint16_t sport;	   /* host order, the template's */
 	uint16_t udp_csum; /* the template's UDP checksum as stored (network order) */
+	unsigned int nports;  /* flow f: port sport + f % nports */
+	unsigned int nsrcs;   /* ... and address src_ip + f / nports */
+	uint32_t src_ip;      /* host order, the template's */
+	/*
+	 * With nsrcs > 1: the template-constant part of RFC 1624 eqn. 3,
+	 * ~HC + ~m (old source address, and old port for UDP), folded to 16
+	 * bits, in the same memory-order words as the checksums. A frame's
+	 * checksum is then ~(partial + m'), m' its address (and port) words.
+	 */
+	uint16_t ip_csum_partial, udp_csum_partial;
 };
 
 /* What one sending thread is asked to do, and what it did. */

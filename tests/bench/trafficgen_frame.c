@@ -2,8 +2,9 @@
 /*
  * The template frame: Ethernet, IPv4 without options, UDP, a payload that
  * pads it to the requested size. Both checksums are computed in full here;
- * flows then change only the UDP source port, and the UDP checksum follows
- * by the same incremental formula the BPF program uses.
+ * flows then change the UDP source port and, with --src-ips, the IPv4 source
+ * address, and the checksums follow by the same incremental formulas the BPF
+ * program uses, always from the template's values.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -63,6 +64,39 @@ static void put16(uint8_t *p, uint16_t v)
 	p[1] = (uint8_t)v;
 }
 
+/* Ones' complement sum of the two 16-bit words of a 32-bit value, as stored. */
+static uint32_t csum_add32(uint32_t sum, uint32_t v)
+{
+	return sum + (v & 0xffff) + (v >> 16);
+}
+
+static uint16_t fold16(uint32_t sum)
+{
+	sum = (sum & 0xffff) + (sum >> 16);
+	sum = (sum & 0xffff) + (sum >> 16);
+	return (uint16_t)sum;
+}
+
+/*
+ * The template-constant half of RFC 1624 eqn. 3, HC' = ~(~HC + ~m + m'),
+ * for frames that change the source address: ~HC plus the complements of
+ * the words they replace. All words are taken as stored (network order read
+ * natively), like the BPF program takes them; the ones' complement sum does
+ * not care about byte order as long as every word agrees.
+ */
+static void frame_partials(struct tg_frame *f, const uint8_t *ip, const uint8_t *udp)
+{
+	uint16_t ip_csum, port;
+	uint32_t saddr;
+
+	memcpy(&ip_csum, ip + 10, 2);
+	memcpy(&saddr, ip + 12, 4);
+	memcpy(&port, udp, 2);
+	f->ip_csum_partial = fold16(csum_add32((uint16_t)~ip_csum, ~saddr));
+	f->udp_csum_partial =
+		fold16(csum_add32((uint32_t)(uint16_t)~f->udp_csum + (uint16_t)~port, ~saddr));
+}
+
 int tg_frame_build(struct tg_frame *f, const struct tg_config *cfg)
 {
 	static const char pattern[] = "sluice-trafficgen ";
@@ -113,6 +147,10 @@ int tg_frame_build(struct tg_frame *f, const struct tg_config *cfg)
 
 	f->sport = cfg->sport;
 	memcpy(&f->udp_csum, udp + 6, 2);
+	f->nports = cfg->flows ? cfg->flows : 1;
+	f->nsrcs = cfg->src_ips ? cfg->src_ips : 1;
+	f->src_ip = ntohl(cfg->src_ip.s_addr);
+	frame_partials(f, ip, udp);
 	return 0;
 }
 
@@ -129,12 +167,33 @@ uint16_t tg_udp_csum_for_port(const struct tg_frame *f, uint16_t port)
 	return sum ? (uint16_t)sum : 0xffff;
 }
 
-/* Rewrites a copy of the template (at frame) for flow number flow. */
+/*
+ * Rewrites a copy of the template (at frame) for flow number flow, in
+ * [0, nports * nsrcs): port sport + flow % nports, address src_ip + flow /
+ * nports. Every field it touches it sets from the template's values, so the
+ * copy may hold any earlier flow.
+ */
 void tg_frame_set_flow(uint8_t *frame, const struct tg_frame *f, unsigned int flow)
 {
-	uint16_t port = htons((uint16_t)(f->sport + flow));
-	uint16_t csum = tg_udp_csum_for_port(f, (uint16_t)(f->sport + flow));
+	uint16_t port, csum, ip_csum;
+	uint32_t saddr;
 
+	if (f->nsrcs <= 1) {
+		/* The source address stays the template's: only the port moves. */
+		port = htons((uint16_t)(f->sport + flow));
+		csum = tg_udp_csum_for_port(f, (uint16_t)(f->sport + flow));
+		memcpy(frame + 14 + 20, &port, 2);
+		memcpy(frame + 14 + 20 + 6, &csum, 2);
+		return;
+	}
+	port = htons((uint16_t)(f->sport + flow % f->nports));
+	saddr = htonl(f->src_ip + flow / f->nports);
+	ip_csum = (uint16_t)~fold16(csum_add32(f->ip_csum_partial, saddr));
+	csum = (uint16_t)~fold16(csum_add32((uint32_t)f->udp_csum_partial + port, saddr));
+	if (!csum)
+		csum = 0xffff; /* 0 would mean "no checksum" */
+	memcpy(frame + 14 + 10, &ip_csum, 2);
+	memcpy(frame + 14 + 12, &saddr, 4);
 	memcpy(frame + 14 + 20, &port, 2);
 	memcpy(frame + 14 + 20 + 6, &csum, 2);
 }

@@ -38,7 +38,7 @@ struct tg_live {
 struct tg_cpu_state {
 	uint64_t frames;
 	uint32_t flow;
-	uint32_t pad;
+	uint32_t addr;
 };
 
 static int run_chunk(int prog_fd, const struct tg_frame *f, int ifindex, unsigned int batch,
@@ -78,9 +78,14 @@ int tg_live_open(struct tg_live **out, const struct tg_config *cfg, const struct
 	lv->skel->rodata->nflows = cfg->flows;
 	lv->skel->rodata->sport_base = f->sport;
 	lv->skel->rodata->udp_csum_base = f->udp_csum;
+	lv->skel->rodata->nsrcs = f->nsrcs;
+	lv->skel->rodata->saddr_base = f->src_ip;
+	lv->skel->rodata->ip_csum_partial = f->ip_csum_partial;
+	lv->skel->rodata->udp_csum_partial = f->udp_csum_partial;
 	/*
 	 * The program restores these header bytes in every frame; the UDP
-	 * checksum, the first byte past them, it computes per flow.
+	 * checksum, the first byte past them, it computes per flow, and with
+	 * several source addresses it patches those and the IPv4 checksum too.
 	 */
 	_Static_assert(sizeof(lv->skel->rodata->hdr_words) == TG_HDR_LEN - 2,
 		       "the header words must end where the UDP checksum starts");

@@ -45,7 +45,9 @@ void *tg_packet_worker(void *arg)
 {
 	struct tg_job *job = arg;
 	const struct tg_frame *f = job->frame;
-	unsigned int batch = job->cfg->batch, flows = job->cfg->flows, flow, i, n;
+	/* Every (address, port) pair: at most 65536 * 65535, below UINT_MAX - TG_MAX_BATCH. */
+	unsigned int batch = job->cfg->batch, flows = job->cfg->flows * job->cfg->src_ips;
+	unsigned int flow, i, n;
 	struct mmsghdr *msgs = NULL;
 	struct iovec *iov = NULL;
 	uint8_t *bufs = NULL;

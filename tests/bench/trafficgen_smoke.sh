@@ -8,7 +8,9 @@
 #   rx_queue_*_xdp_drops, then the peer's IPv4/UDP stack (UdpNoPorts, which
 #   only counts datagrams whose IP and UDP checksums verified);
 #   live frames forwarded by the peer to a third namespace arrive intact
-#   (the generator restores the headers the forwarding rewrote).
+#   (the generator restores the headers the forwarding rewrote);
+#   with --src-ips, each mode's frames reach the peer's stack from every
+#   source address in equal shares, all of them, with no checksum error.
 #
 # Accounting identities, exact by construction of the kernel's counters:
 #   live:   sent == tx_queue_*_xdp_xmit + tx_queue_*_xdp_xmit_errors (sender's
@@ -41,6 +43,7 @@ log() { printf '[bench.trafficgen] %s\n' "$*"; }
 pass() { PASSES=$((PASSES + 1)); log "ok: $*"; }
 fail() { FAILS=$((FAILS + 1)); log "FAIL: $*"; }
 check_eq() { if [ "$2" = "$3" ]; then pass "$1 ($3)"; else fail "$1: expected '$2', got '$3'"; fi; }
+check() { local what=$1; shift; if "$@"; then pass "$what"; else fail "$what"; fi; }
 
 cleanup() {
 	local rc=$?
@@ -73,6 +76,13 @@ expect_rc 2 "bad --dst-mac" "$TG" --dev lo --dst-mac 00:11:22:33:44
 expect_rc 2 "option without value" "$TG" --dev
 expect_rc 0 "--help" "$TG" --help
 expect_rc 1 "interface that does not exist" "$TG" --dev "${ID}none" --count 1
+expect_rc 2 "--src-ips 0" "$TG" --dev lo --src-ips 0
+expect_rc 2 "--src-ips above 65536" "$TG" --dev lo --src-ips 65537
+expect_rc 2 "--src-ips wrapping past 255.255.255.255" \
+	"$TG" --dev lo --src-ip 255.255.255.254 --src-ips 3
+# Up to 255.255.255.255 inclusive is fine: it gets as far as the interface.
+expect_rc 1 "--src-ips ending at 255.255.255.255" \
+	"$TG" --dev "${ID}none" --src-ip 255.255.255.254 --src-ips 2 --count 1
 
 # --- two namespaces joined by a veth ----------------------------------------
 setup() {
@@ -179,6 +189,80 @@ stack_case() {
 }
 stack_case live
 stack_case packet
+
+# --- 2b. several source addresses into the peer's stack ---------------------
+# --src-ips 4 --flows 3: 12 (address, port) flows, cycled by one thread, so
+# each address sends exactly a quarter. An nftables counter per source
+# address in B's input hook (after the IPv4 header checksum was verified,
+# before UDP's) says who arrived; UdpNoPorts says all of them verified.
+SRC_PREFIX=10.201.0.
+SRC_FIRST=10 # .10-.13: not A's or B's own, which B would drop as martian
+SRC_N=4
+SRC_COUNT=1200
+src_setup() {
+	local i
+	# B answers every datagram with a port unreachable: no ARP for it.
+	for ((i = 0; i < SRC_N; i++)); do
+		ip -n "$NS_B" neigh add "$SRC_PREFIX$((SRC_FIRST + i))" lladdr "$MAC_A" \
+			dev "$IF_B" nud permanent || return 1
+	done
+}
+src_counters() {
+	local i
+	ip netns exec "$NS_B" nft delete table ip "$ID" 2>/dev/null
+	{
+		echo "table ip $ID {"
+		for ((i = 0; i < SRC_N; i++)); do echo "counter src$i { }"; done
+		echo "chain input { type filter hook input priority filter; policy accept;"
+		for ((i = 0; i < SRC_N; i++)); do
+			echo "ip saddr $SRC_PREFIX$((SRC_FIRST + i)) udp dport 9 counter name src$i"
+		done
+		echo "}"
+		echo "}"
+	} | ip netns exec "$NS_B" nft -f -
+}
+src_counter() {
+	ip netns exec "$NS_B" nft -j list counter ip "$ID" "src$1" |
+		jq '[.nftables[] | select(.counter) | .counter.packets][0] // -1'
+}
+src_ips_case() {
+	local mode=$1 what="$1 --src-ips $SRC_N --flows 3 -> stack" u0 u1 c0 c1 i0 i1 h0 h1 i
+	local x0 x1 e0 e1 t0 t1 refused share got
+	src_counters || { fail "$what: nftables counters in $NS_B"; return; }
+	u0=$(nstat_get "$NS_B" UdpNoPorts) c0=$(nstat_get "$NS_B" UdpInCsumErrors)
+	i0=$(nstat_get "$NS_B" IpExtInCsumErrors) h0=$(nstat_get "$NS_B" IpInHdrErrors)
+	x0=$(xmit) e0=$(xmit_err) t0=$(tx_dropped "$NS_A" "$IF_A")
+	OUT=$("$TG" --netns "$NS_A" --dev "$IF_A" --src-ip "$SRC_PREFIX$SRC_FIRST" \
+		--src-ips "$SRC_N" --flows 3 --dst-ip "$ADDR_B" --mode "$mode" \
+		--count "$SRC_COUNT" --json)
+	check_eq "$what: generator exits 0" 0 "$?"
+	u1=$(nstat_get "$NS_B" UdpNoPorts) c1=$(nstat_get "$NS_B" UdpInCsumErrors)
+	i1=$(nstat_get "$NS_B" IpExtInCsumErrors) h1=$(nstat_get "$NS_B" IpInHdrErrors)
+	x1=$(xmit) e1=$(xmit_err) t1=$(tx_dropped "$NS_A" "$IF_A")
+	check_eq "$what: mode reported" "$mode" "$(jq -r .mode <<<"$OUT")"
+	check_eq "$what: src_ips reported" "$SRC_N" "$(jq -r .src_ips <<<"$OUT")"
+	check_eq "$what: packets sent" "$SRC_COUNT" "$(jq -r .packets <<<"$OUT")"
+	check_eq "$what: no UDP checksum errors" 0 $((c1 - c0))
+	check_eq "$what: no IP checksum errors" 0 $((i1 - i0))
+	check_eq "$what: no IP header errors" 0 $((h1 - h0))
+	# A full ring may refuse a few frames on a loaded machine, as in stack_case.
+	if [ "$mode" = live ]; then refused=$((e1 - e0)); else refused=$((t1 - t0)); fi
+	at_most_1pct "$what" "$refused"
+	check_eq "$what: peer's UDP got every frame not refused" $((SRC_COUNT - refused)) $((u1 - u0))
+	share=$((SRC_COUNT / SRC_N))
+	for ((i = 0; i < SRC_N; i++)); do
+		got=$(src_counter "$i")
+		check "$what: frames from $SRC_PREFIX$((SRC_FIRST + i)): $got of $share" \
+			test "$got" -le "$share" -a "$got" -ge $((share - refused))
+	done
+	ip netns exec "$NS_B" nft delete table ip "$ID"
+}
+if src_setup; then
+	src_ips_case live
+	src_ips_case packet
+else
+	fail "setting up neighbours for the --src-ips sources"
+fi
 
 # --- 4. live frames through a forwarding namespace, into a third one --------
 # B forwards to C and rewrites the MACs, the TTL and the IPv4 checksum in the
