@@ -383,7 +383,6 @@ int main(int argc, char **argv)
 		}
 	}
 
-
 	ct_opts.pin_root = d.bpffs;
 	dp_opts.pin_root = d.bpffs;
 	if (sl_dp_ct_new(&ct_opts, &d.ct, &err)) {

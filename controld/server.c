@@ -339,6 +339,24 @@ static void resync(struct sl_daemon *d)
 		sl_state_changed(d);
 }
 
+/*
+ * A timerfd firing every `seconds`, in epfd with *slot as its tag (the loop
+ * tells timers apart by the address of the variable holding their fd).
+ * -1 when it cannot be made; the loop then goes without it.
+ */
+static int periodic_timer(int epfd, time_t seconds, int *slot)
+{
+	struct itimerspec every = { .it_interval = { seconds, 0 }, .it_value = { seconds, 0 } };
+	struct epoll_event ev = { .events = EPOLLIN, .data.ptr = slot };
+	int fd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
+
+	if (fd >= 0) {
+		timerfd_settime(fd, 0, &every, NULL);
+		epoll_ctl(epfd, EPOLL_CTL_ADD, fd, &ev);
+	}
+	return fd;
+}
+
 int sl_server_run(struct sl_daemon *d, int lfd)
 {
 	struct epoll_event ev = { .events = EPOLLIN };
@@ -360,26 +378,9 @@ int sl_server_run(struct sl_daemon *d, int lfd)
 	ev.data.ptr = &lfd;
 	epoll_ctl(epfd, EPOLL_CTL_ADD, lfd, &ev);
 	/* Expired translated flows leave conntrack on a timer, so listings show live ones. */
-	timerfd = d->ct ? timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK) : -1;
-	if (timerfd >= 0) {
-		struct itimerspec every = { .it_interval = { SL_CT_EXPIRE_PERIOD_S, 0 },
-					    .it_value = { SL_CT_EXPIRE_PERIOD_S, 0 } };
-
-		timerfd_settime(timerfd, 0, &every, NULL);
-		ev.data.ptr = &timerfd;
-		epoll_ctl(epfd, EPOLL_CTL_ADD, timerfd, &ev);
-	}
-
+	timerfd = d->ct ? periodic_timer(epfd, SL_CT_EXPIRE_PERIOD_S, &timerfd) : -1;
 	/* Namespaces are polled: a container's namespace can come back under the same name. */
-	resyncfd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
-	if (resyncfd >= 0) {
-		struct itimerspec every = { .it_interval = { SL_RESYNC_PERIOD_S, 0 },
-					    .it_value = { SL_RESYNC_PERIOD_S, 0 } };
-
-		timerfd_settime(resyncfd, 0, &every, NULL);
-		ev.data.ptr = &resyncfd;
-		epoll_ctl(epfd, EPOLL_CTL_ADD, resyncfd, &ev);
-	}
+	resyncfd = periodic_timer(epfd, SL_RESYNC_PERIOD_S, &resyncfd);
 	linkfd = link_watch_open();
 	if (linkfd >= 0) {
 		ev.data.ptr = &linkfd;
