@@ -32,6 +32,7 @@ check_eq() { if [ "$2" = "$3" ]; then pass "$1 ($3)"; else fail "$1: expected '$
 contains() { case "$1" in *"$2"*) return 0 ;; *) return 1 ;; esac; }
 
 source "$(dirname "${BASH_SOURCE[0]}")/../lib/stop_pid.sh"
+source "$(dirname "${BASH_SOURCE[0]}")/../lib/unit_caps.sh"
 stop_daemon() { stop_pid "$DAEMON"; DAEMON=""; }
 
 cleanup() {
@@ -219,11 +220,7 @@ check_not "the rule still drops after the restart" ping_b
 # nested_systemd.sh; /var/lib and /tmp are the host's): the packaged unit
 # starts sluiced with its hardening and takes the datapath over, a reinstall
 # (postinst) restarts it, and removal (prerm) stops it and removes the datapath.
-unit_caps=0
-for c in $(sed -n 's/^CapabilityBoundingSet=//p' /lib/systemd/system/sluiced.service); do
-	n=$(awk -v c="$c" '$1 == "#define" && $2 == c { print $3 }' /usr/include/linux/capability.h)
-	unit_caps=$((unit_caps | (1 << n)))
-done
+unit_capbnd=$(cap_mask $(unit_cap_names /lib/systemd/system/sluiced.service))
 stop_daemon
 # This machine's policy-rc.d (from a container image) forbids service actions
 # to maintainer scripts; inside the nested namespace only, one that allows them.
@@ -265,8 +262,7 @@ check_eq "a nested systemd ran the test" 0 "$nrc" || sed 's/^/[package]   /' "$T
 check_eq "systemctl start sluiced" 0 "$(nested start)"
 check_eq "the service is active (Type=notify: READY=1 arrived)" active "$(nested active)"
 check "its status line says what it serves" contains "$(nested status)" "serving /run/sluice/sluiced.sock"
-own=$((16#$(awk '/^CapBnd:/ { print $2 }' /proc/self/status)))
-check_eq "the unit's capability bounding set applied" "$(printf '%016x' $((unit_caps & own)))" "$(nested capbnd)"
+check_eq "the unit's capability bounding set applied" "$unit_capbnd" "$(nested capbnd)"
 check_eq "NoNewPrivileges applied" 1 "$(nested nnp)"
 check_eq "the system call filter applied (seccomp mode 2)" 2 "$(nested seccomp)"
 check_eq "the service took the saved rule over" 1 "$(nested rules)"
